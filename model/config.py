@@ -1,0 +1,89 @@
+"""The single configuration of an IFcVAE-GAN checkpoint (saved as ``config.json``)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+#: CelebA's 40 attribute names, in the order of ``list_attr_celeba.txt``.
+CELEBA_ATTRIBUTES: tuple[str, ...] = (
+    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs",
+    "Big_Lips", "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows",
+    "Chubby", "Double_Chin", "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones",
+    "Male", "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin",
+    "Pointy_Nose", "Receding_Hairline", "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair",
+    "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace",
+    "Wearing_Necktie", "Young",
+)
+
+#: The attributes the shipped editor controls.
+DEFAULT_ATTRIBUTES: tuple[str, ...] = ("Smiling", "Eyeglasses", "Bangs", "No_Beard", "Male", "Young")
+
+#: Names of the loss terms; each has a weight in :attr:`ModelConfig.loss_weights`.
+LOSS_TERMS: tuple[str, ...] = ("rec", "kl", "cls", "cls_rec", "aux", "gan")
+
+
+def default_loss_weights() -> dict[str, float]:
+    """Per-image loss weights (rec and KL are sums over pixels / z dims; the others are means).
+
+    ``rec``: Bernoulli (BCE) reconstruction; ``kl``: KL(q(z|x) || N(0, I));
+    ``cls``: encoder's attribute head on real images; ``cls_rec``: the same head on reconstructions;
+    ``aux``: the encoder's adversarial term against the auxiliary net (minus its BCE);
+    ``gan``: the generator's non-saturating GAN term on reconstructions and prior samples.
+    Setting a weight to 0 removes the term (and the network it needs is not run).
+    """
+    return {"rec": 1.0, "kl": 1.0, "cls": 1000.0, "cls_rec": 1000.0, "aux": 100.0, "gan": 20.0}
+
+
+@dataclass
+class ModelConfig:
+    """Shapes, attribute names and loss weights of one model."""
+
+    image_size: int = 64
+    z_dim: int = 100
+    widths: tuple[int, ...] = (32, 64, 128, 256)
+    kernel_size: int = 5
+    aux_hidden: int = 1000
+    attributes: tuple[str, ...] = DEFAULT_ATTRIBUTES
+    loss_weights: dict[str, float] = field(default_factory=default_loss_weights)
+
+    def __post_init__(self) -> None:
+        self.widths = tuple(int(w) for w in self.widths)
+        self.attributes = tuple(self.attributes)
+        self.loss_weights = {**default_loss_weights(), **dict(self.loss_weights)}
+        unknown = set(self.loss_weights) - set(LOSS_TERMS)
+        if unknown:
+            raise ValueError(f"unknown loss terms {sorted(unknown)}; known: {list(LOSS_TERMS)}")
+        bad = [a for a in self.attributes if a not in CELEBA_ATTRIBUTES]
+        if bad:
+            raise ValueError(f"unknown CelebA attributes {bad}")
+        if not self.attributes:
+            raise ValueError("a model needs at least one attribute")
+        down = 2 ** len(self.widths)
+        if self.image_size % down or self.image_size < down:
+            raise ValueError(f"image_size {self.image_size} must be a multiple of {down} "
+                             f"for {len(self.widths)} stride-2 layers")
+        if self.kernel_size % 2 == 0:
+            raise ValueError("kernel_size must be odd")
+
+    @property
+    def num_attributes(self) -> int:
+        return len(self.attributes)
+
+    @property
+    def bottom_size(self) -> int:
+        """Spatial size of the smallest feature map."""
+        return self.image_size // 2 ** len(self.widths)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["widths"] = list(self.widths)
+        d["attributes"] = list(self.attributes)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**d)

@@ -1,0 +1,172 @@
+"""The IFcVAE-GAN as one config-driven module with safetensors-only save/load and inference helpers."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
+from safetensors.torch import load_file
+from torch import nn
+
+from .config import ModelConfig
+from .networks import AuxNet, Decoder, Discriminator, Encoder
+
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded: missing files, pickle files, or a config that does not fit."""
+
+
+class IFcVAEGAN(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="ifcvae-gan",
+    tags=["face-editing", "vae-gan", "celeba", "image-to-image"],
+    paper_url="https://arxiv.org/abs/1711.05175",
+    license="other",
+    pipeline_tag="image-to-image",
+):
+    """Encoder E, decoder G, auxiliary net A and discriminator D of the IFcVAE-GAN.
+
+    Images are float tensors ``B x 3 x S x S`` in [0, 1]; attribute values are in [0, 1]
+    (0 absent, 1 present; a little beyond 1 exaggerates).
+    """
+
+    def __init__(self, config: ModelConfig | dict | None = None) -> None:
+        super().__init__()
+        if config is None:
+            config = ModelConfig()
+        elif isinstance(config, Mapping):
+            config = ModelConfig.from_dict(dict(config))
+        self.config = config
+        self._hub_mixin_config = config
+        self.encoder = Encoder(config)
+        self.decoder = Decoder(config)
+        self.aux = AuxNet(config)
+        self.discriminator = Discriminator(config)
+
+    # -- inference --------------------------------------------------------------------------
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return self.config.attributes
+
+    def encode(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Images -> (mu, logvar, attribute logits)."""
+        self._check_images(images)
+        return self.encoder(images)
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(identity code, attribute values in [0, 1]) -> images in [0, 1]."""
+        return self.decoder(z, y)
+
+    @torch.no_grad()
+    def predict_proba(self, images: torch.Tensor) -> torch.Tensor:
+        """Attribute probabilities from the encoder's classifier head, ``B x num_attributes``."""
+        return torch.sigmoid(self.encode(images)[2])
+
+    def attribute_values(self, base: torch.Tensor, changes: Mapping[str, float]) -> torch.Tensor:
+        """Copy of ``base`` (``B x num_attributes``) with the named attributes set to the given values."""
+        y = base.clone()
+        for name, value in changes.items():
+            if name not in self.config.attributes:
+                raise KeyError(f"unknown attribute {name!r}; this model has {list(self.config.attributes)}")
+            y[:, self.config.attributes.index(name)] = float(value)
+        return y
+
+    @torch.no_grad()
+    def edit(self, images: torch.Tensor, changes: Mapping[str, float]) -> torch.Tensor:
+        """Encode, set the named attribute units to the values wanted, decode (z = posterior mean)."""
+        mu, _, logits = self.encode(images)
+        return self.decode(mu, self.attribute_values(torch.sigmoid(logits), changes))
+
+    @torch.no_grad()
+    def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
+        """Decode the posterior mean with the predicted attributes."""
+        return self.edit(images, {})
+
+    def _check_images(self, images: torch.Tensor) -> None:
+        s = self.config.image_size
+        if images.ndim != 4 or tuple(images.shape[1:]) != (3, s, s):
+            raise ValueError(f"expected images of shape B x 3 x {s} x {s}, got {tuple(images.shape)}")
+
+    # -- loading (safetensors + JSON only) --------------------------------------------------------
+    @classmethod
+    def _from_pretrained(  # type: ignore[override]
+        cls,
+        *,
+        model_id: str,
+        revision: str | None,
+        cache_dir: str | Path | None,
+        force_download: bool,
+        local_files_only: bool,
+        token: str | bool | None,
+        map_location: str = "cpu",
+        strict: bool = True,
+        **model_kwargs: Any,
+    ) -> "IFcVAEGAN":
+        """Load ``model.safetensors`` strictly; never unpickle anything."""
+        if os.path.isdir(model_id):
+            weights = Path(model_id) / WEIGHTS_NAME
+            if not weights.is_file():
+                pickles = sorted(p.name for p in Path(model_id).iterdir() if p.suffix in PICKLE_SUFFIXES)
+                hint = (f" It holds pickle files {pickles}, which are refused because unpickling can run "
+                        "arbitrary code; convert them to safetensors." if pickles else "")
+                raise CheckpointError(f"no {WEIGHTS_NAME} in {model_id}.{hint}")
+        else:
+            weights = Path(hf_hub_download(repo_id=model_id, filename=WEIGHTS_NAME, revision=revision,
+                                           cache_dir=cache_dir, force_download=force_download, token=token,
+                                           local_files_only=local_files_only))
+        try:
+            model = cls(**model_kwargs)
+        except (TypeError, ValueError) as e:
+            raise CheckpointError(f"invalid config for {model_id}: {e}") from e
+        load_safetensors_into(model, weights, map_location)
+        return model.eval()
+
+    @classmethod
+    def load(cls, path_or_id: str | os.PathLike, **kwargs: Any) -> "IFcVAEGAN":
+        """``from_pretrained`` that refuses pickle paths and reports config problems clearly."""
+        path = str(path_or_id)
+        if path.endswith(PICKLE_SUFFIXES):
+            raise CheckpointError(f"{path} is a pickle file; only safetensors checkpoints are loaded "
+                                  "(unpickling can run arbitrary code)")
+        if os.path.isdir(path):
+            cfg = Path(path) / CONFIG_NAME
+            if not cfg.is_file():
+                raise CheckpointError(f"no {CONFIG_NAME} in {path}")
+            try:
+                json.loads(cfg.read_text())
+            except json.JSONDecodeError as e:
+                raise CheckpointError(f"{cfg} is not valid JSON: {e}") from e
+        elif os.path.exists(path):
+            raise CheckpointError(f"{path} is a file; give the checkpoint folder (config.json + {WEIGHTS_NAME})")
+        return cls.from_pretrained(path, **kwargs)
+
+
+def load_safetensors_into(model: nn.Module, weights: str | os.PathLike, map_location: str = "cpu") -> None:
+    """Load a safetensors file into ``model`` strictly, with readable errors for any mismatch."""
+    try:
+        state = load_file(str(weights), device=map_location)
+    except Exception as e:  # safetensors raises its own error types for corrupt headers
+        raise CheckpointError(f"{weights} is not a readable safetensors file: {e}") from e
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = [f"{k}: file {tuple(state[k].shape)} vs config {tuple(v.shape)}"
+             for k, v in own.items() if k in state and state[k].shape != v.shape]
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing tensors {missing[:5]}{'...' if len(missing) > 5 else ''}")
+        if unexpected:
+            parts.append(f"unexpected tensors {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}")
+        if wrong:
+            parts.append(f"shape mismatches {wrong[:5]}{'...' if len(wrong) > 5 else ''}")
+        raise CheckpointError(f"{weights} does not fit its config.json: " + "; ".join(parts))
+    model.load_state_dict(state, strict=True)

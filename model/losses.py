@@ -1,0 +1,63 @@
+"""Loss terms of the IFcVAE-GAN. Every term is switched by its weight in ``config.loss_weights``.
+
+A weight of 0 removes the term entirely (it is not computed, and the network it needs is not run),
+which is how the paper's ablation is reproduced.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .ifcvae import IFcVAEGAN
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """z = mu + sigma * eps."""
+    return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+
+
+def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
+                           ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Losses of the encoder and decoder for a batch (x in [0, 1], y in {0, 1}).
+
+    Returns (weighted total, unweighted terms, outputs: sampled ``z``, ``x_rec`` and, when the GAN
+    term is on, ``x_prior``). Per image: ``rec`` is the BCE summed
+    over pixels, ``kl`` the KL summed over z dimensions; the other terms are means.
+    """
+    w = model.config.loss_weights
+    mu, logvar, y_logits = model.encoder(x)
+    z = reparameterize(mu, logvar)
+    x_rec = model.decoder(z, torch.sigmoid(y_logits))  # the decoder renders the encoder's own y_hat
+    terms: dict[str, torch.Tensor] = {}
+    outputs = {"z": z, "x_rec": x_rec}
+    if w["rec"]:
+        terms["rec"] = F.binary_cross_entropy(x_rec.float(), x.float(), reduction="sum") / len(x)
+    if w["kl"]:
+        terms["kl"] = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / len(x)
+    if w["cls"]:
+        terms["cls"] = F.binary_cross_entropy_with_logits(y_logits.float(), y)
+    if w["cls_rec"]:
+        terms["cls_rec"] = F.binary_cross_entropy_with_logits(model.encoder(x_rec)[2].float(), y)
+    if w["aux"]:
+        # the encoder is trained to make the auxiliary net fail: minus its loss
+        terms["aux"] = -F.binary_cross_entropy_with_logits(model.aux(z).float(), y)
+    if w["gan"]:
+        x_prior = outputs["x_prior"] = model.decoder(torch.randn_like(z), y)
+        logits = model.discriminator(torch.cat([x_rec, x_prior]))
+        terms["gan"] = F.binary_cross_entropy_with_logits(logits.float(), torch.ones_like(logits.float()))
+    total = sum(w[k] * v for k, v in terms.items())
+    return total, terms, outputs
+
+
+def aux_loss(model: IFcVAEGAN, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The auxiliary net's own loss: predict the true attributes from the (detached) identity code."""
+    return F.binary_cross_entropy_with_logits(model.aux(z.detach()).float(), y)
+
+
+def discriminator_loss(model: IFcVAEGAN, x: torch.Tensor, x_rec: torch.Tensor, x_prior: torch.Tensor
+                       ) -> torch.Tensor:
+    """Real images vs reconstructions vs decoded prior samples (the fakes are detached)."""
+    real = model.discriminator(x).float()
+    fake = model.discriminator(torch.cat([x_rec.detach(), x_prior.detach()])).float()
+    return (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+            + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))

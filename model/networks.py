@@ -1,0 +1,110 @@
+"""The four networks of the IFcVAE-GAN: encoder, decoder, auxiliary net and discriminator.
+
+DCGAN-like convolutions (k x k, stride 2) on ``image_size`` x ``image_size`` RGB images in [0, 1].
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import ModelConfig
+
+
+def _down(cin: int, cout: int, k: int, norm: bool) -> nn.Sequential:
+    layers: list[nn.Module] = [nn.Conv2d(cin, cout, k, stride=2, padding=k // 2, bias=not norm)]
+    if norm:
+        layers.append(nn.BatchNorm2d(cout))
+    layers.append(nn.LeakyReLU(0.2, inplace=True))
+    return nn.Sequential(*layers)
+
+
+class Encoder(nn.Module):
+    """x -> (mu, logvar) of the identity code z, and attribute logits y_hat."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        chans = (3, *cfg.widths)
+        self.features = nn.Sequential(
+            *[_down(a, b, cfg.kernel_size, norm=i > 0) for i, (a, b) in enumerate(zip(chans, chans[1:]))],
+            nn.Flatten(),
+        )
+        flat = cfg.widths[-1] * cfg.bottom_size**2
+        self.z_dim = cfg.z_dim
+        self.head = nn.Linear(flat, 2 * cfg.z_dim + cfg.num_attributes)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        h = self.head(self.features(x))
+        mu, logvar, y_logits = h.split([self.z_dim, self.z_dim, h.shape[1] - 2 * self.z_dim], dim=1)
+        return mu, logvar.clamp(-12.0, 8.0), y_logits
+
+
+class _UpBlock(nn.Module):
+    """Transposed conv x2 upsampling; the attribute vector is broadcast as extra input channels."""
+
+    def __init__(self, cin: int, cout: int, n_attr: int, k: int, last: bool) -> None:
+        super().__init__()
+        self.conv = nn.ConvTranspose2d(cin + n_attr, cout, k, stride=2, padding=k // 2,
+                                       output_padding=1, bias=last)
+        self.post = nn.Sigmoid() if last else nn.Sequential(nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+    def forward(self, h: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        ymap = y[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3]).to(h.dtype)
+        return self.post(self.conv(torch.cat([h, ymap], dim=1)))
+
+
+class Decoder(nn.Module):
+    """(z, y) -> image in [0, 1]. ``y`` holds attribute values, 0 = absent, 1 = present."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        w = cfg.widths[::-1]
+        self.bottom = cfg.bottom_size
+        self.w0 = w[0]
+        self.fc = nn.Sequential(
+            nn.Linear(cfg.z_dim + cfg.num_attributes, w[0] * self.bottom**2, bias=False),
+            nn.BatchNorm1d(w[0] * self.bottom**2),
+            nn.ReLU(inplace=True),
+        )
+        outs = (*w[1:], 3)
+        self.blocks = nn.ModuleList(
+            _UpBlock(a, b, cfg.num_attributes, cfg.kernel_size, last=i == len(w) - 1)
+            for i, (a, b) in enumerate(zip(w, outs))
+        )
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        y = y.to(z.dtype)
+        h = self.fc(torch.cat([z, y], dim=1)).view(-1, self.w0, self.bottom, self.bottom)
+        for block in self.blocks:
+            h = block(h, y)
+        return h
+
+
+class AuxNet(nn.Module):
+    """z -> attribute logits. Trained to find attributes in z; the encoder is trained to defeat it."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(cfg.z_dim, cfg.aux_hidden), nn.ReLU(inplace=True),
+            nn.Linear(cfg.aux_hidden, cfg.aux_hidden), nn.ReLU(inplace=True),
+            nn.Linear(cfg.aux_hidden, cfg.num_attributes),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class Discriminator(nn.Module):
+    """Image -> real/fake logit."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        chans = (3, *cfg.widths)
+        self.net = nn.Sequential(
+            *[_down(a, b, cfg.kernel_size, norm=i > 0) for i, (a, b) in enumerate(zip(chans, chans[1:]))],
+            nn.Flatten(),
+            nn.Linear(cfg.widths[-1] * cfg.bottom_size**2, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)

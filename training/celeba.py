@@ -1,0 +1,122 @@
+"""CelebA in its own folder layout, as a dataset of training crops with a decoded-image cache.
+
+Works on the full CelebA download and on any subset of it (such as ``../shared/celeba``)::
+
+    img_align_celeba/000001.jpg ...
+    list_attr_celeba.txt        count, 40 names, then ``name v1 .. v40`` with 1 / -1
+    list_eval_partition.txt     ``name split`` (0 train, 1 val, 2 test)
+    identity_CelebA.txt         optional, ``name identity``
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from model.config import CELEBA_ATTRIBUTES
+from model.preprocessing import CROP_BOX, crop_and_resize
+
+SPLITS = {"train": 0, "val": 1, "test": 2}
+
+
+class CelebA:
+    """Index of one split of a CelebA folder: file names, 40 binary attributes, identities."""
+
+    def __init__(self, root: str | Path, split: str = "train") -> None:
+        self.root = Path(root)
+        if split not in SPLITS and split != "all":
+            raise ValueError(f"split must be one of {[*SPLITS, 'all']}, got {split!r}")
+        for f in ("list_attr_celeba.txt", "list_eval_partition.txt", "img_align_celeba"):
+            if not (self.root / f).exists():
+                raise FileNotFoundError(f"{self.root / f} not found: is {self.root} a CelebA folder?")
+        names, attrs = _read_attributes(self.root / "list_attr_celeba.txt")
+        part = _read_pairs(self.root / "list_eval_partition.txt")
+        keep = [i for i, n in enumerate(names) if split == "all" or part.get(n) == str(SPLITS[split])]
+        self.split = split
+        self.names: list[str] = [names[i] for i in keep]
+        self.attributes = torch.from_numpy(attrs[keep])  # N x 40, {0, 1} uint8
+        ids_file = self.root / "identity_CelebA.txt"
+        ids = _read_pairs(ids_file) if ids_file.exists() else {}
+        self.identities: list[int] | None = [int(ids[n]) for n in self.names] if ids else None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def image_path(self, name: str) -> Path:
+        return self.root / "img_align_celeba" / name
+
+    def labels(self, attributes: tuple[str, ...]) -> torch.Tensor:
+        """``N x len(attributes)`` float labels in {0, 1}."""
+        idx = [CELEBA_ATTRIBUTES.index(a) for a in attributes]
+        return self.attributes[:, idx].float()
+
+
+def _read_attributes(path: Path) -> tuple[list[str], np.ndarray]:
+    lines = path.read_text().splitlines()
+    header = lines[1].split()
+    if tuple(header) != CELEBA_ATTRIBUTES:
+        raise ValueError(f"{path}: unexpected attribute names {header[:3]}...")
+    names, rows = [], []
+    for line in lines[2:]:
+        parts = line.split()
+        if len(parts) == 41:
+            names.append(parts[0])
+            rows.append([p == "1" for p in parts[1:]])
+    return names, np.asarray(rows, dtype=np.uint8).reshape(-1, 40)
+
+
+def _read_pairs(path: Path) -> dict[str, str]:
+    out = {}
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            out[parts[0]] = parts[1]
+    return out
+
+
+def load_crops(celeba: CelebA, size: int, cache_dir: str | Path | None = None, workers: int = 4,
+               progress: bool = True) -> torch.Tensor:
+    """All images of ``celeba`` as ``N x 3 x size x size`` uint8 training crops.
+
+    Decoded once and kept as a ``.npy`` file in ``cache_dir`` (default: ``~/.cache/ifcvae``, see :func:`_default_cache`), keyed by the file list, crop and size, so later epochs and runs
+    never decode the JPEGs again.
+    """
+    key = hashlib.sha1(f"{celeba.names}|{CROP_BOX}|{size}".encode()).hexdigest()[:16]
+    cache = Path(cache_dir) if cache_dir else _default_cache(celeba.root)
+    file = cache / f"celeba_{celeba.split}_{size}px_{key}.npy"
+    if file.exists():
+        arr = np.load(file)
+        if arr.shape == (len(celeba), 3, size, size):
+            return torch.from_numpy(arr)
+
+    def one(name: str) -> np.ndarray:
+        with Image.open(celeba.image_path(name)) as im:
+            return crop_and_resize(im.convert("RGB"), size).numpy()
+
+    out = np.empty((len(celeba), 3, size, size), dtype=np.uint8)
+    with ThreadPoolExecutor(workers) as pool:
+        it = pool.map(one, celeba.names)
+        for i, img in enumerate(tqdm(it, total=len(celeba), desc=f"decode {celeba.split}",
+                                     disable=not progress)):
+            out[i] = img
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(".tmp.npy")
+        np.save(tmp, out)
+        tmp.replace(file)
+    except OSError:
+        pass  # a read-only place: just do without the cache
+    return torch.from_numpy(out)
+
+
+def _default_cache(root: Path) -> Path:
+    """``$IFCVAE_CACHE``, else ``$XDG_CACHE_HOME/ifcvae``, else ``~/.cache/ifcvae`` (never the data folder)."""
+    if os.environ.get("IFCVAE_CACHE"):
+        return Path(os.environ["IFCVAE_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ifcvae"
