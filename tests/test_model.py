@@ -1,0 +1,150 @@
+"""The IFcVAE-GAN module: shapes, config, save/load, editing and the switchable loss terms."""
+import json
+
+import pytest
+import torch
+
+from model import CheckpointError, IFcVAEGAN, ModelConfig
+from model.config import LOSS_TERMS
+from model.losses import aux_loss, discriminator_loss, encoder_decoder_losses
+
+SMALL = dict(widths=(8, 16, 16, 32), z_dim=12, aux_hidden=32)
+
+
+@pytest.fixture()
+def model() -> IFcVAEGAN:
+    torch.manual_seed(0)
+    return IFcVAEGAN(ModelConfig(**SMALL)).eval()
+
+
+def batch(n: int = 4, size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    return torch.rand(n, 3, size, size, generator=g), (torch.rand(n, 6, generator=g) > 0.5).float()
+
+
+def test_shapes(model: IFcVAEGAN) -> None:
+    x, y = batch()
+    mu, logvar, logits = model.encode(x)
+    assert mu.shape == logvar.shape == (4, 12)
+    assert logits.shape == (4, 6)
+    out = model.decode(mu, y)
+    assert out.shape == x.shape
+    assert out.min() >= 0 and out.max() <= 1
+    assert model.aux(mu).shape == (4, 6)
+    assert model.discriminator(x).shape == (4,)
+    assert model.predict_proba(x).shape == (4, 6)
+
+
+def test_other_image_size_and_depth() -> None:
+    m = IFcVAEGAN(ModelConfig(image_size=32, widths=(8, 16, 32), z_dim=4, aux_hidden=8)).eval()
+    assert m.reconstruct(torch.rand(2, 3, 32, 32)).shape == (2, 3, 32, 32)
+
+
+def test_wrong_input_shape_is_a_clear_error(model: IFcVAEGAN) -> None:
+    with pytest.raises(ValueError, match="B x 3 x 64 x 64"):
+        model.encode(torch.rand(2, 3, 32, 32))
+
+
+def test_config_round_trip() -> None:
+    cfg = ModelConfig(attributes=("Smiling", "Eyeglasses"), loss_weights={"gan": 0.0}, **SMALL)
+    again = ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert again == cfg
+    assert again.loss_weights["gan"] == 0.0 and again.loss_weights["rec"] == 1.0
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"colour": 1}, "unknown config keys"),
+    ({"attributes": ["Smiling", "Purple_Hair"]}, "unknown CelebA attributes"),
+    ({"loss_weights": {"perceptual": 1.0}}, "unknown loss terms"),
+    ({"image_size": 60}, "multiple of"),
+])
+def test_config_rejects_bad_values(bad: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        ModelConfig.from_dict(bad)
+
+
+def test_save_load_gives_identical_outputs(model: IFcVAEGAN, tmp_path) -> None:
+    model.save_pretrained(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".md") == ["config.json", "model.safetensors"]
+    assert json.loads((tmp_path / "config.json").read_text())["widths"] == list(SMALL["widths"])
+    loaded = IFcVAEGAN.load(tmp_path)
+    assert loaded.config == model.config
+    x, _ = batch()
+    torch.testing.assert_close(loaded.edit(x, {"Smiling": 1.0}), model.edit(x, {"Smiling": 1.0}), rtol=0, atol=0)
+    for (k, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+def test_changing_an_attribute_changes_the_image_with_z_fixed(model: IFcVAEGAN) -> None:
+    x, _ = batch()
+    mu, _, logits = model.encode(x)
+    y = torch.sigmoid(logits)
+    with torch.no_grad():
+        off = model.decode(mu, model.attribute_values(y, {"Smiling": 0.0}))
+        on = model.decode(mu, model.attribute_values(y, {"Smiling": 1.0}))
+        again = model.decode(mu, model.attribute_values(y, {"Smiling": 0.0}))
+    assert (on - off).abs().mean() > 1e-4
+    torch.testing.assert_close(off, again)
+    assert torch.equal(model.edit(x, {}), model.reconstruct(x))
+
+
+def test_unknown_attribute_in_edit(model: IFcVAEGAN) -> None:
+    with pytest.raises(KeyError, match="Purple_Hair"):
+        model.edit(batch()[0], {"Purple_Hair": 1.0})
+
+
+def test_all_loss_terms_present_by_default(model: IFcVAEGAN) -> None:
+    x, y = batch()
+    total, terms, outs = encoder_decoder_losses(model.train(), x, y)
+    assert set(terms) == set(LOSS_TERMS)
+    w = model.config.loss_weights
+    torch.testing.assert_close(total, sum(w[k] * v for k, v in terms.items()))
+    assert outs["x_rec"].shape == x.shape and outs["x_prior"].shape == x.shape
+    assert aux_loss(model, outs["z"], y).item() > 0
+    assert discriminator_loss(model, x, outs["x_rec"], outs["x_prior"]).item() > 0
+
+
+@pytest.mark.parametrize("term", LOSS_TERMS)
+def test_zero_weight_removes_its_term(term: str) -> None:
+    torch.manual_seed(0)
+    m = IFcVAEGAN(ModelConfig(loss_weights={term: 0.0}, **SMALL)).train()
+    x, y = batch()
+    total, terms, outs = encoder_decoder_losses(m, x, y)
+    assert term not in terms
+    assert set(terms) == set(LOSS_TERMS) - {term}
+    torch.testing.assert_close(total, sum(m.config.loss_weights[k] * v for k, v in terms.items()))
+    total.backward()
+    if term == "aux":  # the auxiliary net is not run at all, so it gets no gradient
+        assert all(p.grad is None for p in m.aux.parameters())
+    if term == "gan":
+        assert "x_prior" not in outs
+        assert all(p.grad is None for p in m.discriminator.parameters())
+
+
+def test_pickle_checkpoints_are_refused(tmp_path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps(ModelConfig(**SMALL).to_dict()))
+    (tmp_path / "pytorch_model.bin").write_bytes(b"not even a pickle")
+    with pytest.raises(CheckpointError, match="pickle"):
+        IFcVAEGAN.load(tmp_path)
+    with pytest.raises(CheckpointError, match="pickle"):
+        IFcVAEGAN.load(tmp_path / "pytorch_model.bin")
+
+
+def test_config_not_matching_weights_is_a_clear_error(model: IFcVAEGAN, tmp_path) -> None:
+    model.save_pretrained(tmp_path)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    cfg["z_dim"] = 20
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="shape mismatches"):
+        IFcVAEGAN.load(tmp_path)
+    cfg["z_dim"], cfg["colour"] = 12, "blue"
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="unknown config keys"):
+        IFcVAEGAN.load(tmp_path)
+
+
+def test_corrupt_safetensors_is_a_clear_error(model: IFcVAEGAN, tmp_path) -> None:
+    model.save_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"\x00" * 100)
+    with pytest.raises(CheckpointError, match="not a readable safetensors"):
+        IFcVAEGAN.load(tmp_path)
