@@ -38,8 +38,12 @@ def crop_and_resize(image: Image.Image, size: int) -> torch.Tensor:
         raise ValueError(f"expected an image in the CelebA frame {CELEBA_FRAME}, got {image.size}")
     left, top, right, bottom = CROP_BOX
     t = TF.pil_to_tensor(image.convert("RGB"))
-    t = TF.crop(t, top, left, bottom - top, right - left)
-    return TF.resize(t, [size, size], antialias=True)
+    return resize_crop(TF.crop(t, top, left, bottom - top, right - left), size)
+
+
+def resize_crop(crop: torch.Tensor, size: int) -> torch.Tensor:
+    """A square uint8 crop ``(B x) 3 x H x H`` -> ``size x size`` with the training resize (antialiased)."""
+    return TF.resize(crop, [size, size], antialias=True)
 
 
 def to_model_input(images: torch.Tensor) -> torch.Tensor:

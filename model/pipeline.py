@@ -1,0 +1,221 @@
+"""Edit the faces of any photo: detect, align, encode, set attributes, decode, paste back, report.
+
+    editor = FaceEditor.load("weights")
+    analysis = editor.analyze(load_image("photo.jpg"))       # detection + alignment + encoding
+    result = editor.edit(analysis, {"Smiling": 1.0})          # cheap: reuse the analysis per edit
+    Image.fromarray(result.image).save("edited.png")
+
+The default ``paste="detail"`` adds the upsampled difference between the edit and the
+reconstruction to the original face, so only what the edit changed moves and the photo keeps its
+own sharpness; ``paste="plain"`` pastes the upsampled edited crop itself.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Mapping, Sequence
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from .faces import Face, FaceDetector, crop_matrix, paste_crop_size, warp_to_crop
+from .ifcvae import CheckpointError, IFcVAEGAN
+from .images import ImageError
+from .limits import MAX_FACES
+from .paste import paste_into
+from .preprocessing import resize_crop, to_model_input, to_uint8
+
+PasteMode = Literal["detail", "plain"]
+PASTE_MODES: tuple[str, ...] = ("detail", "plain")
+
+#: Environment variable naming the checkpoint (folder or Hub id) when none is given.
+WEIGHTS_ENV = "IFCVAE_WEIGHTS"
+#: The checkpoint shipped with the repository.
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+
+#: Attribute values accepted for an edit (0 absent, 1 present; beyond exaggerates).
+VALUE_RANGE: tuple[float, float] = (-0.5, 1.5)
+
+
+def default_weights() -> str:
+    """The checkpoint to load when none is given: $IFCVAE_WEIGHTS, else the shipped ``weights/``."""
+    return os.environ.get(WEIGHTS_ENV) or str(SHIPPED_WEIGHTS)
+
+
+class NoFaceError(ImageError):
+    """No face was found in the photo."""
+
+
+@dataclass
+class AlignedFace:
+    """A detected face and its aligned crop at the face's own resolution."""
+
+    face: Face
+    matrix: np.ndarray  # 2 x 3, photo pixel -> crop pixel
+    crop: np.ndarray  # size x size x 3 uint8
+
+
+@dataclass
+class Analysis:
+    """Everything about one photo that does not depend on the edit (cache it per photo)."""
+
+    image: np.ndarray  # H x W x 3 uint8, the upright RGB photo
+    faces: list[AlignedFace]
+    inputs: torch.Tensor  # N x 3 x S x S uint8 model-size aligned crops
+    mu: torch.Tensor  # N x z_dim identity codes
+    probs: torch.Tensor  # N x A classifier probabilities
+    reconstructions: torch.Tensor  # N x 3 x S x S in [0, 1]
+
+
+@dataclass
+class EditResult:
+    """The edited photo, the crops of the edited faces and their probabilities before and after."""
+
+    image: np.ndarray  # H x W x 3 uint8, same size as the input
+    faces: list[int]  # indices (into Analysis.faces) of the edited faces
+    aligned: np.ndarray  # n x S x S x 3 uint8
+    reconstructed: np.ndarray  # n x S x S x 3 uint8
+    edited: np.ndarray  # n x S x S x 3 uint8
+    before: np.ndarray  # n x A probabilities of the original faces
+    after: np.ndarray  # n x A probabilities of the edited faces (re-encoded)
+    attributes: tuple[str, ...]
+
+    def report(self) -> dict:
+        """JSON-ready probabilities per edited face: ``{"faces": [{"face", "before", "after"}]}``."""
+        return {"faces": [
+            {"face": i,
+             "before": {a: round(float(p), 4) for a, p in zip(self.attributes, b)},
+             "after": {a: round(float(p), 4) for a, p in zip(self.attributes, f)}}
+            for i, b, f in zip(self.faces, self.before, self.after)
+        ]}
+
+
+def _hwc(images: torch.Tensor) -> np.ndarray:
+    """uint8 B x 3 x S x S tensor -> B x S x S x 3 array."""
+    return images.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+class FaceEditor:
+    """The editing pipeline around one model and one face detector."""
+
+    def __init__(self, model: IFcVAEGAN, detector: FaceDetector | None = None) -> None:
+        self.model = model.eval()
+        self.detector = detector or FaceDetector()
+
+    @classmethod
+    def load(cls, weights: str) -> "FaceEditor":
+        """Editor for a checkpoint folder or Hub id (see :meth:`IFcVAEGAN.load`)."""
+        try:
+            return cls(IFcVAEGAN.load(weights))
+        except CheckpointError:
+            raise
+        except Exception as e:  # huggingface_hub's validation, offline and HTTP errors
+            raise CheckpointError(f"cannot load weights {weights!r}: not a checkpoint folder (config.json + "
+                                  f"model.safetensors), nor a Hub model available here ({e})") from e
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return self.model.attributes
+
+    @property
+    def image_size(self) -> int:
+        return self.model.config.image_size
+
+    # -- stages ------------------------------------------------------------------------------
+    def detect(self, image: Image.Image) -> list[Face]:
+        """The faces to edit: at most MAX_FACES, the largest kept, left to right."""
+        faces = self.detector.detect(image)
+        if not faces:
+            raise NoFaceError("no face found in this photo (faces should be roughly frontal and "
+                              "not too small; try a larger or closer photo)")
+        if len(faces) > MAX_FACES:
+            widths = np.array([f.box[2] - f.box[0] for f in faces])
+            keep = set(np.argsort(-widths)[:MAX_FACES].tolist())
+            faces = [f for j, f in enumerate(faces) if j in keep]
+        return faces
+
+    def align(self, image: np.ndarray, faces: Sequence[Face]) -> tuple[list[AlignedFace], torch.Tensor]:
+        """Warp each face onto the training crop: hi-res crops for pasting, S x S uint8 model inputs."""
+        aligned = []
+        for face in faces:
+            size = paste_crop_size(face.landmarks)
+            matrix = crop_matrix(face.landmarks, size)
+            aligned.append(AlignedFace(face, matrix, warp_to_crop(image, matrix, size)))
+        inputs = torch.stack([resize_crop(torch.from_numpy(a.crop).permute(2, 0, 1), self.image_size)
+                              for a in aligned])
+        return aligned, inputs
+
+    @torch.inference_mode()
+    def encode(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """uint8 crops -> (identity codes, attribute probabilities, reconstructions)."""
+        mu, _, logits = self.model.encode(to_model_input(inputs))
+        probs = torch.sigmoid(logits)
+        return mu, probs, self.model.decode(mu, probs)
+
+    @torch.inference_mode()
+    def decode_edits(self, analysis: Analysis, faces: Sequence[int], changes: Mapping[str, float]) -> torch.Tensor:
+        """Edited crops in [0, 1] of the chosen faces: their own attributes with ``changes`` applied."""
+        y = self.model.attribute_values(analysis.probs[list(faces)], changes)
+        return self.model.decode(analysis.mu[list(faces)], y)
+
+    def paste(self, analysis: Analysis, faces: Sequence[int], edited: torch.Tensor,
+              paste: PasteMode = "detail") -> np.ndarray:
+        """The photo with the edited crops mapped back into it (original resolution elsewhere)."""
+        out = analysis.image.copy()
+        for i, crop in zip(faces, edited):
+            face = analysis.faces[i]
+            size = face.crop.shape[0]
+            new = crop if paste == "plain" else crop - analysis.reconstructions[i]
+            up = cv2.resize(new.permute(1, 2, 0).numpy() * 255.0, (size, size), interpolation=cv2.INTER_CUBIC)
+            paste_into(out, face.matrix, up, difference=paste != "plain")
+        return out
+
+    @torch.inference_mode()
+    def predict(self, images: torch.Tensor) -> torch.Tensor:
+        """Attribute probabilities of crops in [0, 1]."""
+        return self.model.predict_proba(images)
+
+    # -- the whole pipeline ------------------------------------------------------------------
+    def analyze(self, image: Image.Image) -> Analysis:
+        """Detect, align and encode every face of an RGB photo (raises NoFaceError)."""
+        array = np.asarray(image.convert("RGB"))
+        aligned, inputs = self.align(array, self.detect(image))
+        mu, probs, recon = self.encode(inputs)
+        return Analysis(array, aligned, inputs, mu, probs, recon)
+
+    def edit(self, analysis: Analysis, changes: Mapping[str, float], faces: Sequence[int] | None = None,
+             paste: PasteMode = "detail") -> EditResult:
+        """Apply ``changes`` (attribute -> value) to the chosen faces (default: all) and paste them back."""
+        self.check_changes(changes)
+        faces = list(range(len(analysis.faces))) if faces is None else [int(i) for i in faces]
+        bad = [i for i in faces if not 0 <= i < len(analysis.faces)]
+        if bad or not faces:
+            raise ValueError(f"face {bad[0] if bad else '(none)'} does not exist; "
+                             f"this photo has faces 0 to {len(analysis.faces) - 1}")
+        if paste not in PASTE_MODES:
+            raise ValueError(f"paste must be one of {PASTE_MODES}, not {paste!r}")
+        edited = self.decode_edits(analysis, faces, changes)
+        return EditResult(
+            image=self.paste(analysis, faces, edited, paste),
+            faces=faces,
+            aligned=_hwc(analysis.inputs[faces]),
+            reconstructed=_hwc(to_uint8(analysis.reconstructions[faces])),
+            edited=_hwc(to_uint8(edited)),
+            before=analysis.probs[faces].numpy(),
+            after=self.predict(edited).numpy(),
+            attributes=self.attributes,
+        )
+
+    def check_changes(self, changes: Mapping[str, float]) -> None:
+        """Refuse unknown attributes and values outside VALUE_RANGE, with a clear message."""
+        lo, hi = VALUE_RANGE
+        for name, value in changes.items():
+            if name not in self.attributes:
+                raise ValueError(f"unknown attribute {name!r}; this model edits {', '.join(self.attributes)}")
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or not lo <= value <= hi:
+                raise ValueError(f"{name}={value!r}: values must be numbers from {lo} to {hi} "
+                                 "(0 absent, 1 present)")
