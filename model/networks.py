@@ -39,17 +39,18 @@ class Encoder(nn.Module):
 
 
 class _UpBlock(nn.Module):
-    """Transposed conv x2 upsampling; the attribute vector is broadcast as extra input channels."""
+    """Nearest x2 upsampling then a 3 x 3 conv (no checkerboard artefacts of strided transposed convs);
+    the attribute vector is broadcast as extra input channels."""
 
-    def __init__(self, cin: int, cout: int, n_attr: int, k: int, last: bool) -> None:
+    def __init__(self, cin: int, cout: int, n_attr: int, last: bool) -> None:
         super().__init__()
-        self.conv = nn.ConvTranspose2d(cin + n_attr, cout, k, stride=2, padding=k // 2,
-                                       output_padding=1, bias=last)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.conv = nn.Conv2d(cin + n_attr, cout, 3, padding=1, bias=last)
         self.post = nn.Sigmoid() if last else nn.Sequential(nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
     def forward(self, h: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         ymap = y[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3]).to(h.dtype)
-        return self.post(self.conv(torch.cat([h, ymap], dim=1)))
+        return self.post(self.conv(self.up(torch.cat([h, ymap], dim=1))))
 
 
 class Decoder(nn.Module):
@@ -67,7 +68,7 @@ class Decoder(nn.Module):
         )
         outs = (*w[1:], 3)
         self.blocks = nn.ModuleList(
-            _UpBlock(a, b, cfg.num_attributes, cfg.kernel_size, last=i == len(w) - 1)
+            _UpBlock(a, b, cfg.num_attributes, last=i == len(w) - 1)
             for i, (a, b) in enumerate(zip(w, outs))
         )
 

@@ -88,7 +88,7 @@ def load_crops(celeba: CelebA, size: int, cache_dir: str | Path | None = None, w
     never decode the JPEGs again.
     """
     key = hashlib.sha1(f"{celeba.names}|{CROP_BOX}|{size}".encode()).hexdigest()[:16]
-    cache = Path(cache_dir) if cache_dir else _default_cache(celeba.root)
+    cache = Path(cache_dir) if cache_dir else _default_cache()
     file = cache / f"celeba_{celeba.split}_{size}px_{key}.npy"
     if file.exists():
         arr = np.load(file)
@@ -115,7 +115,7 @@ def load_crops(celeba: CelebA, size: int, cache_dir: str | Path | None = None, w
     return torch.from_numpy(out)
 
 
-def _default_cache(root: Path) -> Path:
+def _default_cache() -> Path:
     """``$IFCVAE_CACHE``, else ``$XDG_CACHE_HOME/ifcvae``, else ``~/.cache/ifcvae`` (never the data folder)."""
     if os.environ.get("IFCVAE_CACHE"):
         return Path(os.environ["IFCVAE_CACHE"])
