@@ -1,0 +1,83 @@
+"""The evaluation command end to end on the fixture's test split, and the ablation on the fixture."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from model import IFcVAEGAN
+from tests.conftest import REPO
+from training.celeba import CelebA
+
+
+def run(module: str, args: list[str], timeout: int = 600) -> subprocess.CompletedProcess:
+    r = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, capture_output=True, text=True,
+                       timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    return r
+
+
+@pytest.mark.slow
+def test_evaluate_shipped_weights_on_fixture(celeba_tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval"
+    r = run("training.evaluate", ["--weights", "weights", "--judge", "judge", "--data", str(celeba_tiny),
+                                  "--split", "test", "--out", str(out), "--cache-dir", str(tmp_path / "cache")])
+    m = json.loads((out / "metrics.json").read_text())
+    model = IFcVAEGAN.load(REPO / "weights")
+    test = CelebA(celeba_tiny, "test")
+    assert m["images"] == m["identity_images"] == len(test) == 4
+    assert list(m["attributes"]) == list(model.attributes)
+    labels = test.labels(model.attributes)
+    for j, (name, a) in enumerate(m["attributes"].items()):
+        assert a["positives"] == int(labels[:, j].sum())
+        assert 0 <= a["accuracy"] <= 1 and 0 <= a["judge_accuracy"] <= 1
+        on, off = a["edits"]["on"], a["edits"]["off"]
+        # off->on edits the faces labelled without the attribute, on->off the others
+        assert (on["images"], off["images"]) == (4 - a["positives"], a["positives"])
+        for cell in (on, off):
+            if cell["images"]:
+                assert 0 <= cell["success"] <= 1 and 0 <= cell["others_kept"] <= 1
+                assert cell["identity_original"]["of"] == cell["images"]
+    assert m["identity"]["detection_rate"]["original"] == 1.0  # dlib finds all 4 real fixture faces
+    assert m["reconstruction"]["psnr"] > 10 and 0 < m["reconstruction"]["ssim"] <= 1
+    assert m["speed"]["ms_single_image"] > 0
+    table = (out / "results.md").read_text()
+    assert "| attribute | encoder acc" in table and all(f"| {a} |" in table for a in model.attributes)
+    assert "| Smiling |" in r.stdout
+    grid = Image.open(out / "samples.png")
+    # 4 faces across; rows: originals, reconstructions, one per attribute flipped (64 px + 1 px padding)
+    assert grid.size == (4 * 65 + 1, (2 + len(model.attributes)) * 65 + 1)
+
+
+def test_evaluate_reports_bad_checkpoint_clearly(celeba_tiny: Path, tmp_path: Path) -> None:
+    (tmp_path / "model.bin").write_bytes(b"not a checkpoint")
+    r = subprocess.run([sys.executable, "-m", "training.evaluate", "--weights", str(tmp_path / "model.bin"),
+                        "--data", str(celeba_tiny), "--out", str(tmp_path / "eval")],
+                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+    assert "cannot load checkpoint" in r.stderr and "pickle" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_ablation_trains_variants_and_tabulates_them(celeba_tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ablation"
+    args = ["--data", str(celeba_tiny), "--out", str(out), "--max-steps", "2", "--variants", "full", "no_aux",
+            "--identity-limit", "0", "--cache-dir", str(tmp_path / "cache"),
+            # passed on to training.train: a tiny network
+            "--widths", "8", "16", "16", "32", "--z-dim", "8", "--batch-size", "2", "--threads", "1",
+            "--no-progress"]
+    run("training.ablation", args)
+    table = (out / "ablation.md").read_text()
+    assert "| full | none |" in table and "| no_aux | aux |" in table
+    assert IFcVAEGAN.load(out / "no_aux" / "last").config.loss_weights["aux"] == 0.0
+    assert IFcVAEGAN.load(out / "full" / "last").config.loss_weights["aux"] > 0
+    for variant in ("full", "no_aux"):
+        assert json.loads((out / variant / "eval" / "metrics.json").read_text())["images"] == 4
+    summary = json.loads((out / "ablation.json").read_text())
+    assert summary["no_aux"]["terms_off"] == ["aux"]
+    # a second call reuses the finished evaluations instead of training again
+    r = run("training.ablation", args)
+    assert "== full" not in r.stdout and "| no_aux | aux |" in r.stdout
