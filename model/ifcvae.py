@@ -119,9 +119,13 @@ class IFcVAEGAN(
                         "arbitrary code; convert them to safetensors." if pickles else "")
                 raise CheckpointError(f"no {WEIGHTS_NAME} in {model_id}.{hint}")
         else:
-            weights = Path(hf_hub_download(repo_id=model_id, filename=WEIGHTS_NAME, revision=revision,
-                                           cache_dir=cache_dir, force_download=force_download, token=token,
-                                           local_files_only=local_files_only))
+            try:
+                weights = Path(hf_hub_download(repo_id=model_id, filename=WEIGHTS_NAME, revision=revision,
+                                               cache_dir=cache_dir, force_download=force_download, token=token,
+                                               local_files_only=local_files_only))
+            except Exception as e:  # offline, no such repo, or a repo with pickle weights only
+                raise CheckpointError(f"could not get {WEIGHTS_NAME} of Hub repo {model_id!r} (only "
+                                      f"safetensors checkpoints are loaded): {e}") from e
         try:
             model = cls(**model_kwargs)
         except (TypeError, ValueError) as e:
@@ -146,7 +150,12 @@ class IFcVAEGAN(
                 raise CheckpointError(f"{cfg} is not valid JSON: {e}") from e
         elif os.path.exists(path):
             raise CheckpointError(f"{path} is a file; give the checkpoint folder (config.json + {WEIGHTS_NAME})")
-        return cls.from_pretrained(path, **kwargs)
+        try:
+            return cls.from_pretrained(path, **kwargs)
+        except CheckpointError:
+            raise
+        except (OSError, ValueError, TypeError) as e:  # e.g. offline without a cached config.json
+            raise CheckpointError(f"could not load checkpoint {path!r}: {e}") from e
 
 
 def load_safetensors_into(model: nn.Module, weights: str | os.PathLike, map_location: str = "cpu") -> None:

@@ -1,0 +1,84 @@
+"""Untrusted checkpoints: pickles are never unpickled, bad configs give clear errors."""
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from model import CheckpointError, IFcVAEGAN, ModelConfig
+from tests.test_hub import fill_hub_cache
+
+SMALL = ModelConfig(widths=(8, 16, 16, 32), z_dim=12, aux_hidden=32)
+
+
+class Payload:
+    """Unpickling this object creates a marker file: proof that the pickle ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def malicious_checkpoint(folder: Path, marker: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(SMALL.to_dict()))
+    (folder / name).write_bytes(pickle.dumps(Payload(marker)))
+
+
+def test_the_payload_really_runs_when_unpickled(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    pickle.loads(pickle.dumps(Payload(marker)))
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("name", ["pytorch_model.bin", "model.pt", "model.ckpt"])
+def test_malicious_pickle_in_a_folder_is_never_unpickled(tmp_path: Path, name: str) -> None:
+    marker = tmp_path / "pwned"
+    malicious_checkpoint(tmp_path / "ckpt", marker, name)
+    with pytest.raises(CheckpointError, match="pickle"):
+        IFcVAEGAN.load(tmp_path / "ckpt")
+    with pytest.raises(CheckpointError, match="pickle"):
+        IFcVAEGAN.load(tmp_path / "ckpt" / name)
+    with pytest.raises(CheckpointError):
+        IFcVAEGAN.from_pretrained(tmp_path / "ckpt")
+    assert not marker.exists()
+
+
+def test_malicious_pickle_in_a_hub_repo_is_never_unpickled(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    malicious_checkpoint(tmp_path / "ckpt", marker, "pytorch_model.bin")
+    fill_hub_cache(tmp_path / "hub", "mallory/evil", tmp_path / "ckpt")
+    with pytest.raises(CheckpointError, match="safetensors"):
+        IFcVAEGAN.load("mallory/evil", cache_dir=tmp_path / "hub")
+    assert not marker.exists()
+
+
+def test_safetensors_disguised_pickle_is_rejected(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    malicious_checkpoint(tmp_path / "ckpt", marker, "model.safetensors")
+    with pytest.raises(CheckpointError, match="not a readable safetensors"):
+        IFcVAEGAN.load(tmp_path / "ckpt")
+    assert not marker.exists()
+
+
+def test_missing_or_broken_config(tmp_path: Path) -> None:
+    IFcVAEGAN(SMALL).save_pretrained(tmp_path)
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        IFcVAEGAN.load(tmp_path)
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(CheckpointError, match="no config.json"):
+        IFcVAEGAN.load(tmp_path)
+    with pytest.raises(CheckpointError):
+        IFcVAEGAN.load(tmp_path / "does-not-exist")
+
+
+def test_wrong_types_in_config(tmp_path: Path) -> None:
+    IFcVAEGAN(SMALL).save_pretrained(tmp_path)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    cfg["widths"] = "wide"
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError):
+        IFcVAEGAN.load(tmp_path)
