@@ -34,6 +34,7 @@ class FaceDetector:
     def __init__(self, min_face_size: int = MIN_FACE_SIZE, min_score: float = MIN_FACE_SCORE,
                  max_side: int = DETECT_MAX_SIDE, device: str = "cpu") -> None:
         self.mtcnn = MTCNN(keep_all=True, select_largest=False, min_face_size=min_face_size, device=device)
+        self.min_face_size = min_face_size
         self.min_score = min_score
         self.max_side = max_side
 
@@ -45,6 +46,8 @@ class FaceDetector:
         if scale < 1.0:
             small = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR,
                                  reducing_gap=2.0)
+        if min(small.size) < self.min_face_size:  # MTCNN fails on images smaller than its smallest face
+            return []
         boxes, probs, points = self.mtcnn.detect(small, landmarks=True)
         if boxes is None:
             return []

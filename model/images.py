@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 from typing import BinaryIO, Union
 
@@ -69,7 +70,10 @@ def load_image(source: ImageSource) -> Image.Image:
 
 def _decode(f: BinaryIO) -> Image.Image:
     try:
-        with Image.open(f) as im:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(f)
+        with im:
             check_image_size(im.size)
             im.load()  # first frame of animations
             return to_rgb(_upright(im))
@@ -78,7 +82,7 @@ def _decode(f: BinaryIO) -> Image.Image:
     except UnidentifiedImageError:
         raise ImageError("this is not an image (or not in a format this app reads: "
                          "JPEG, PNG, WebP, GIF, BMP or TIFF)") from None
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"the image is too large (the limit is {MAX_IMAGE_PIXELS / 1e6:.0f} megapixels)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise ImageError(f"the image file is damaged or truncated and cannot be read ({e})") from None

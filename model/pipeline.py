@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 
 from .faces import Face, FaceDetector, crop_matrix, paste_crop_size, warp_to_crop
-from .ifcvae import CheckpointError, IFcVAEGAN
+from .ifcvae import IFcVAEGAN
 from .images import ImageError
 from .limits import MAX_FACES
 from .paste import paste_into
@@ -109,13 +109,7 @@ class FaceEditor:
     @classmethod
     def load(cls, weights: str) -> "FaceEditor":
         """Editor for a checkpoint folder or Hub id (see :meth:`IFcVAEGAN.load`)."""
-        try:
-            return cls(IFcVAEGAN.load(weights))
-        except CheckpointError:
-            raise
-        except Exception as e:  # huggingface_hub's validation, offline and HTTP errors
-            raise CheckpointError(f"cannot load weights {weights!r}: not a checkpoint folder (config.json + "
-                                  f"model.safetensors), nor a Hub model available here ({e})") from e
+        return cls(IFcVAEGAN.load(weights))
 
     @property
     def attributes(self) -> tuple[str, ...]:

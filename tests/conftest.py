@@ -19,3 +19,29 @@ CELEBA_TINY = FIXTURES / "celeba_tiny"
 def celeba_tiny() -> Path:
     """A 12-image CelebA folder in CelebA's own layout (8 train... see list_eval_partition.txt)."""
     return CELEBA_TINY
+
+
+@pytest.fixture(scope="session")
+def weights_dir() -> Path:
+    """The checkpoint the app ships with (``weights/``), or $IFCVAE_WEIGHTS when set."""
+    path = Path(os.environ.get("IFCVAE_WEIGHTS") or REPO / "weights")
+    if not (path / "model.safetensors").is_file():
+        pytest.fail(f"no checkpoint (model.safetensors) in {path}; set IFCVAE_WEIGHTS to a checkpoint folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def face_detector():
+    """One MTCNN face detector shared by the tests."""
+    from model.faces import FaceDetector
+
+    return FaceDetector()
+
+
+@pytest.fixture(scope="session")
+def face_editor(weights_dir: Path, face_detector):
+    """One face pipeline (the shipped model + the shared detector) shared by the tests."""
+    from model import IFcVAEGAN
+    from model.pipeline import FaceEditor
+
+    return FaceEditor(IFcVAEGAN.load(weights_dir), face_detector)

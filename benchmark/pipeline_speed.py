@@ -1,0 +1,83 @@
+"""Time each stage of the face pipeline, and end to end, on a 1-megapixel photo with one face.
+
+    python benchmark/pipeline_speed.py [--weights W] [--repeats 20] [--threads 0]
+
+The photo is ``examples/portrait.jpg`` scaled to 1152 x 864 (1.0 MP) and saved as a JPEG, so the
+end-to-end time covers reading the file through writing the edited PNG. Prints median seconds.
+Goal: <= 0.4 s end to end on a 2-core CPU.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections import defaultdict  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from model.images import load_image, save_png  # noqa: E402
+from model.pipeline import Analysis, FaceEditor, default_weights  # noqa: E402
+
+SIZE = (1152, 864)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default=None, help="checkpoint (default: $IFCVAE_WEIGHTS, else weights/)")
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    editor = FaceEditor.load(args.weights or default_weights())
+    changes = {editor.attributes[0]: 1.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        photo, out = Path(tmp) / "photo.jpg", Path(tmp) / "edited.png"
+        Image.open(REPO / "examples" / "portrait.jpg").convert("RGB").resize(SIZE, Image.Resampling.LANCZOS).save(
+            photo, quality=90)
+        times: dict[str, list[float]] = defaultdict(list)
+
+        def timed(stage: str, fn, *a, **kw):
+            t = time.perf_counter()
+            value = fn(*a, **kw)
+            times[stage].append(time.perf_counter() - t)
+            return value
+
+        for i in range(args.repeats + 2):  # the first two runs warm up and are dropped
+            image = timed("load (decode, EXIF, RGB)", load_image, photo)
+            faces = timed("detect (MTCNN)", editor.detect, image)
+            aligned, inputs = timed("align (warp + resize)", editor.align, np.asarray(image), faces)
+            mu, probs, recon = timed("encode + reconstruct", editor.encode, inputs)
+            analysis = Analysis(np.asarray(image), aligned, inputs, mu, probs, recon)
+            edited = timed("decode edit", editor.decode_edits, analysis, [0], changes)
+            result = timed("paste back (detail)", editor.paste, analysis, [0], edited)
+            timed("re-encode (probabilities after)", editor.predict, edited)
+            timed("save PNG", save_png, result, out)
+            t = time.perf_counter()
+            save_png(editor.edit(editor.analyze(load_image(photo)), changes).image, out)
+            times["end to end (file in, PNG out)"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            editor.edit(analysis, changes)
+            times["app update (cached analysis)"].append(time.perf_counter() - t)
+            if i < 2:
+                for v in times.values():
+                    v.clear()
+    print(f"{SIZE[0]} x {SIZE[1]} photo, 1 face, torch threads {torch.get_num_threads()}, "
+          f"{os.cpu_count()} CPUs, median of {args.repeats} runs:")
+    for stage, values in times.items():
+        print(f"  {stage:34s} {statistics.median(values):7.3f} s")
+
+if __name__ == "__main__":
+    main()

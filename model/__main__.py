@@ -1,0 +1,92 @@
+"""Batch editing from the command line.
+
+    python -m model edit PHOTO... --out DIR --set Smiling=1 --set Eyeglasses=0 [--weights W]
+
+Writes each edited photo to ``DIR/<name>.png`` at the size of the (upright) input, prints one line
+per photo, carries on past photos that fail, and exits with status 1 if any failed.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: no spinning threads on a shared CPU
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from .images import ImageError, load_image, save_png  # noqa: E402
+from .pipeline import PASTE_MODES, VALUE_RANGE, WEIGHTS_ENV, FaceEditor, default_weights  # noqa: E402
+
+
+def parse_setting(text: str) -> tuple[str, float]:
+    """``"Smiling=1"`` -> ``("Smiling", 1.0)``."""
+    name, sep, value = text.partition("=")
+    try:
+        if not sep or not name:
+            raise ValueError
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ATTRIBUTE=VALUE such as Smiling=1, got {text!r}") from None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m model", description="Face attribute editor (IFcVAE-GAN).")
+    sub = ap.add_subparsers(dest="command", required=True)
+    ed = sub.add_parser("edit", help="edit the faces of photos, write DIR/<name>.png per photo",
+                        description=__doc__.strip().splitlines()[0])
+    ed.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    ed.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)")
+    ed.add_argument("--set", dest="changes", action="append", type=parse_setting, default=[],
+                    metavar="ATTR=VALUE",
+                    help=f"attribute value, 0 absent .. 1 present ({VALUE_RANGE[0]} to {VALUE_RANGE[1]}); repeatable")
+    ed.add_argument("--weights", default=None,
+                    help=f"checkpoint folder or Hugging Face Hub id (default: ${WEIGHTS_ENV}, else weights/)")
+    ed.add_argument("--face", type=int, action="append", default=None, metavar="N",
+                    help="edit only face N (0 = leftmost); repeatable; default: every face")
+    ed.add_argument("--paste", choices=PASTE_MODES, default="detail",
+                    help="detail: add the edit's change to the photo (sharp, default); plain: paste the decoded face")
+    return ap.parse_args(argv)
+
+
+def output_path(out: Path, photo: Path, taken: set[Path]) -> Path:
+    """``out/<stem>.png``, with ``-2``, ``-3``... when an earlier photo of this run had the same name."""
+    target, n = out / f"{photo.stem}.png", 1
+    while target in taken:
+        n += 1
+        target = out / f"{photo.stem}-{n}.png"
+    taken.add(target)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    changes = dict(args.changes)
+    try:
+        editor = FaceEditor.load(args.weights or default_weights())
+        editor.check_changes(changes)
+    except (ValueError, OSError) as e:  # CheckpointError, unknown attribute or value out of range
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    taken: set[Path] = set()
+    failed = 0
+    for photo in args.photos:
+        try:
+            result = editor.edit(editor.analyze(load_image(photo)), changes, args.face, args.paste)
+            target = output_path(args.out, photo, taken)
+            save_png(result.image, target)
+            print(f"{photo}: edited {len(result.faces)} face(s) -> {target}", flush=True)
+        except Exception as e:  # one bad photo must not stop the batch
+            failed += 1
+            reason = str(e) if isinstance(e, (ImageError, ValueError)) else f"{type(e).__name__}: {e}"
+            print(f"{photo}: failed: {reason}", file=sys.stderr, flush=True)
+    if failed:
+        print(f"{failed} of {len(args.photos)} photo(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The editing pipeline on whole photos: edits stay inside the faces, the rest of the photo is untouched."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.ifcvae import CheckpointError
+from model.images import load_image
+from model.paste import crop_footprint, face_mask, paste_into
+from model.pipeline import Analysis, FaceEditor, NoFaceError
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture(scope="module")
+def portrait(face_editor: FaceEditor) -> Analysis:
+    return face_editor.analyze(load_image(EXAMPLES / "portrait.jpg"))
+
+
+@pytest.fixture(scope="module")
+def group(face_editor: FaceEditor) -> Analysis:
+    return face_editor.analyze(load_image(EXAMPLES / "group.jpg"))
+
+
+def flip(editor: FaceEditor, analysis: Analysis, face: int = 0) -> dict[str, float]:
+    """Every attribute set to the opposite of what the model reads on the face: a large edit."""
+    return {a: float(p < 0.5) for a, p in zip(editor.attributes, analysis.probs[face].tolist())}
+
+
+def changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a != b).any(axis=-1)
+
+
+def footprint_mask(analysis: Analysis, face: int) -> np.ndarray:
+    """Pixels of the photo covered by this face's aligned crop."""
+    mask = np.zeros(analysis.image.shape[:2], bool)
+    x0, y0, x1, y1 = crop_footprint(analysis.faces[face].matrix, analysis.faces[face].crop.shape[0],
+                                    analysis.image.shape)
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def test_analysis(portrait: Analysis, face_editor: FaceEditor) -> None:
+    assert len(portrait.faces) == 1
+    s, a = face_editor.image_size, len(face_editor.attributes)
+    assert portrait.inputs.shape == (1, 3, s, s) and portrait.reconstructions.shape == (1, 3, s, s)
+    assert portrait.probs.shape == (1, a) and ((portrait.probs >= 0) & (portrait.probs <= 1)).all()
+    assert portrait.faces[0].crop.shape[0] > 300  # the face's own resolution, for pasting back
+
+
+def test_no_change_leaves_the_photo_identical(portrait: Analysis, face_editor: FaceEditor) -> None:
+    result = face_editor.edit(portrait, {})
+    assert np.array_equal(result.image, portrait.image)
+
+
+@pytest.mark.parametrize("paste", ["detail", "plain"])
+def test_edit_changes_the_face_and_nothing_else(portrait: Analysis, face_editor: FaceEditor, paste: str) -> None:
+    result = face_editor.edit(portrait, flip(face_editor, portrait), paste=paste)
+    assert result.image.shape == portrait.image.shape and result.image.dtype == np.uint8
+    diff = changed(result.image, portrait.image)
+    inside = footprint_mask(portrait, 0)
+    assert not diff[~inside].any()  # outside the face's crop: every pixel as it was
+    assert diff[inside].mean() > 0.05  # inside: the face moved
+    # the feathered mask leaves the crop's border untouched too (no seam)
+    x0, y0, x1, y1 = crop_footprint(portrait.faces[0].matrix, portrait.faces[0].crop.shape[0], portrait.image.shape)
+    assert not diff[y0:y0 + 3].any() and not diff[:, x0:x0 + 3].any()
+
+
+def test_detail_paste_keeps_the_photo_sharper_than_plain(portrait: Analysis, face_editor: FaceEditor) -> None:
+    """With the detail paste, an edit adds a change to the photo; the plain paste replaces the face by the
+    upsampled 64 x 64 decode, which loses the photo's fine detail."""
+    changes = {face_editor.attributes[0]: float(portrait.probs[0, 0] < 0.5)}
+    detail = face_editor.edit(portrait, changes, paste="detail").image.astype(float)
+    plain = face_editor.edit(portrait, changes, paste="plain").image.astype(float)
+    inside = footprint_mask(portrait, 0)
+
+    def high_freq(img: np.ndarray) -> float:
+        return float(np.abs(np.diff(img, axis=1))[inside[:, 1:]].mean())
+
+    assert high_freq(plain) < high_freq(detail)
+
+
+def test_outputs_and_report(portrait: Analysis, face_editor: FaceEditor) -> None:
+    result = face_editor.edit(portrait, {face_editor.attributes[0]: 1.0})
+    s, a = face_editor.image_size, len(face_editor.attributes)
+    for crops in (result.aligned, result.reconstructed, result.edited):
+        assert crops.shape == (1, s, s, 3) and crops.dtype == np.uint8
+    assert result.before.shape == result.after.shape == (1, a)
+    report = result.report()
+    assert [f["face"] for f in report["faces"]] == [0]
+    assert set(report["faces"][0]["before"]) == set(report["faces"][0]["after"]) == set(face_editor.attributes)
+
+
+def test_group_photo_edit_one_face_or_all(group: Analysis, face_editor: FaceEditor) -> None:
+    assert len(group.faces) == 2
+    only_right = face_editor.edit(group, flip(face_editor, group, 1), faces=[1])
+    assert only_right.faces == [1] and only_right.edited.shape[0] == 1
+    diff = changed(only_right.image, group.image)
+    assert not diff[footprint_mask(group, 0) & ~footprint_mask(group, 1)].any()
+    assert diff[footprint_mask(group, 1)].any()
+    both = face_editor.edit(group, {face_editor.attributes[0]: 1.0})
+    assert both.faces == [0, 1] and both.after.shape[0] == 2
+
+
+def test_no_face_raises(face_editor: FaceEditor) -> None:
+    with pytest.raises(NoFaceError, match="no face found"):
+        face_editor.analyze(Image.new("RGB", (400, 300), (90, 120, 160)))
+
+
+@pytest.mark.parametrize("changes, faces, paste, message", [
+    ({"Smile": 1.0}, None, "detail", "unknown attribute 'Smile'"),
+    ({"ATTR": float("nan")}, None, "detail", "values must be numbers"),
+    ({"ATTR": 7.0}, None, "detail", "values must be numbers"),
+    ({}, [3], "detail", "face 3 does not exist"),
+    ({}, [], "detail", "does not exist"),
+    ({}, None, "blend", "paste must be one of"),
+])
+def test_bad_requests_are_refused_clearly(portrait: Analysis, face_editor: FaceEditor, changes: dict,
+                                          faces: list | None, paste: str, message: str) -> None:
+    changes = {face_editor.attributes[0] if k == "ATTR" else k: v for k, v in changes.items()}
+    with pytest.raises(ValueError, match=message):
+        face_editor.edit(portrait, changes, faces, paste)  # type: ignore[arg-type]
+
+
+def test_loading_missing_weights_is_a_checkpoint_error(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError):
+        FaceEditor.load(str(tmp_path / "no-such-folder"))
+
+
+def test_face_mask_is_feathered_and_zero_at_the_border() -> None:
+    mask = face_mask(200)
+    assert mask[100, 100] == 1.0
+    assert mask[0].max() == 0 and mask[-1].max() == 0 and mask[:, 0].max() == 0 and mask[:, -1].max() == 0
+    row = mask[100, :100]
+    assert (np.diff(row) >= 0).all() and ((row > 0) & (row < 1)).sum() > 10  # a gradual edge
+
+
+def test_paste_into_touches_only_the_crop_footprint() -> None:
+    photo = np.full((300, 400, 3), 100, np.uint8)
+    before = photo.copy()
+    to_crop = np.array([[0.5, 0.0, -50.0], [0.0, 0.5, -20.0]])  # a 64-pixel crop covers x 100..228, y 40..168
+    paste_into(photo, to_crop, np.full((64, 64, 3), 50.0, np.float32), difference=True)
+    diff = changed(photo, before)
+    assert diff[60:150, 120:210].any() and photo[104, 164, 0] == 150
+    assert not diff[:38].any() and not diff[170:].any() and not diff[:, :98].any() and not diff[:, 230:].any()
