@@ -21,3 +21,12 @@ MAX_FACES: int = 12
 
 #: Side of the high-resolution aligned crop used to paste an edit back is clamped to this range.
 PASTE_CROP_RANGE: tuple[int, int] = (64, 1024)
+
+#: Web app: edits run at most this many at a time; further requests wait in a queue of this size.
+CONCURRENCY_LIMIT: int = 2
+QUEUE_SIZE: int = 32
+
+#: Web app: a photo's cached analysis is dropped after this many idle seconds, and at most this
+#: many sessions are remembered (the oldest go first).
+SESSION_TTL_S: int = 1800
+MAX_SESSIONS: int = 200

@@ -83,14 +83,16 @@ class EditResult:
     before: np.ndarray  # n x A probabilities of the original faces
     after: np.ndarray  # n x A probabilities of the edited faces (re-encoded)
     attributes: tuple[str, ...]
+    boxes: np.ndarray  # n x 4 detection boxes (left, top, right, bottom) in the photo
 
     def report(self) -> dict:
-        """JSON-ready probabilities per edited face: ``{"faces": [{"face", "before", "after"}]}``."""
+        """JSON-ready summary per edited face: index, box (left, top, right, bottom) and probabilities."""
         return {"faces": [
             {"face": i,
+             "box": [round(float(v), 1) for v in box],
              "before": {a: round(float(p), 4) for a, p in zip(self.attributes, b)},
              "after": {a: round(float(p), 4) for a, p in zip(self.attributes, f)}}
-            for i, b, f in zip(self.faces, self.before, self.after)
+            for i, box, b, f in zip(self.faces, self.boxes, self.before, self.after)
         ]}
 
 
@@ -202,6 +204,7 @@ class FaceEditor:
             before=analysis.probs[faces].numpy(),
             after=self.predict(edited).numpy(),
             attributes=self.attributes,
+            boxes=np.stack([analysis.faces[i].face.box for i in faces]),
         )
 
     def check_changes(self, changes: Mapping[str, float]) -> None:

@@ -89,6 +89,7 @@ def test_outputs_and_report(portrait: Analysis, face_editor: FaceEditor) -> None
     assert result.before.shape == result.after.shape == (1, a)
     report = result.report()
     assert [f["face"] for f in report["faces"]] == [0]
+    assert report["faces"][0]["box"] == pytest.approx(portrait.faces[0].face.box.tolist(), abs=0.1)
     assert set(report["faces"][0]["before"]) == set(report["faces"][0]["after"]) == set(face_editor.attributes)
 
 
