@@ -15,7 +15,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Mapping, Sequence
+from typing import Literal, Mapping, Sequence, get_args
 
 import cv2
 import numpy as np
@@ -30,7 +30,7 @@ from .paste import paste_into
 from .preprocessing import resize_crop, to_model_input, to_uint8
 
 PasteMode = Literal["detail", "plain"]
-PASTE_MODES: tuple[str, ...] = ("detail", "plain")
+PASTE_MODES: tuple[str, ...] = get_args(PasteMode)
 
 #: Environment variable naming the checkpoint (folder or Hub id) when none is given.
 WEIGHTS_ENV = "IFCVAE_WEIGHTS"
@@ -52,11 +52,11 @@ class NoFaceError(ImageError):
 
 @dataclass
 class AlignedFace:
-    """A detected face and its aligned crop at the face's own resolution."""
+    """A detected face and where its aligned crop lies in the photo, at the face's own resolution."""
 
     face: Face
     matrix: np.ndarray  # 2 x 3, photo pixel -> crop pixel
-    crop: np.ndarray  # size x size x 3 uint8
+    size: int  # side of that crop, in pixels
 
 
 @dataclass
@@ -135,15 +135,16 @@ class FaceEditor:
         return faces
 
     def align(self, image: np.ndarray, faces: Sequence[Face]) -> tuple[list[AlignedFace], torch.Tensor]:
-        """Warp each face onto the training crop: hi-res crops for pasting, S x S uint8 model inputs."""
-        aligned = []
+        """Warp each face onto the training crop at its own resolution, then resize that crop to the
+        model's S x S exactly as in training. Returns the alignments and the uint8 model inputs."""
+        aligned, inputs = [], []
         for face in faces:
             size = paste_crop_size(face.landmarks)
             matrix = crop_matrix(face.landmarks, size)
-            aligned.append(AlignedFace(face, matrix, warp_to_crop(image, matrix, size)))
-        inputs = torch.stack([resize_crop(torch.from_numpy(a.crop).permute(2, 0, 1), self.image_size)
-                              for a in aligned])
-        return aligned, inputs
+            crop = torch.from_numpy(warp_to_crop(image, matrix, size)).permute(2, 0, 1)
+            aligned.append(AlignedFace(face, matrix, size))
+            inputs.append(resize_crop(crop, self.image_size))
+        return aligned, torch.stack(inputs)
 
     @torch.inference_mode()
     def encode(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -164,9 +165,9 @@ class FaceEditor:
         out = analysis.image.copy()
         for i, crop in zip(faces, edited):
             face = analysis.faces[i]
-            size = face.crop.shape[0]
             new = crop if paste == "plain" else crop - analysis.reconstructions[i]
-            up = cv2.resize(new.permute(1, 2, 0).numpy() * 255.0, (size, size), interpolation=cv2.INTER_CUBIC)
+            up = cv2.resize(new.permute(1, 2, 0).numpy() * 255.0, (face.size, face.size),
+                            interpolation=cv2.INTER_CUBIC)
             paste_into(out, face.matrix, up, difference=paste != "plain")
         return out
 
@@ -188,10 +189,11 @@ class FaceEditor:
         """Apply ``changes`` (attribute -> value) to the chosen faces (default: all) and paste them back."""
         self.check_changes(changes)
         faces = list(range(len(analysis.faces))) if faces is None else [int(i) for i in faces]
+        if not faces:
+            raise ValueError("no face chosen to edit")
         bad = [i for i in faces if not 0 <= i < len(analysis.faces)]
-        if bad or not faces:
-            raise ValueError(f"face {bad[0] if bad else '(none)'} does not exist; "
-                             f"this photo has faces 0 to {len(analysis.faces) - 1}")
+        if bad:
+            raise ValueError(f"face {bad[0]} does not exist; this photo has faces 0 to {len(analysis.faces) - 1}")
         if paste not in PASTE_MODES:
             raise ValueError(f"paste must be one of {PASTE_MODES}, not {paste!r}")
         edited = self.decode_edits(analysis, faces, changes)

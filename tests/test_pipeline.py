@@ -35,7 +35,7 @@ def changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def footprint_mask(analysis: Analysis, face: int) -> np.ndarray:
     """Pixels of the photo covered by this face's aligned crop."""
     mask = np.zeros(analysis.image.shape[:2], bool)
-    x0, y0, x1, y1 = crop_footprint(analysis.faces[face].matrix, analysis.faces[face].crop.shape[0],
+    x0, y0, x1, y1 = crop_footprint(analysis.faces[face].matrix, analysis.faces[face].size,
                                     analysis.image.shape)
     mask[y0:y1, x0:x1] = True
     return mask
@@ -46,7 +46,7 @@ def test_analysis(portrait: Analysis, face_editor: FaceEditor) -> None:
     s, a = face_editor.image_size, len(face_editor.attributes)
     assert portrait.inputs.shape == (1, 3, s, s) and portrait.reconstructions.shape == (1, 3, s, s)
     assert portrait.probs.shape == (1, a) and ((portrait.probs >= 0) & (portrait.probs <= 1)).all()
-    assert portrait.faces[0].crop.shape[0] > 300  # the face's own resolution, for pasting back
+    assert portrait.faces[0].size > 300  # the face's own resolution, for pasting back
 
 
 def test_no_change_leaves_the_photo_identical(portrait: Analysis, face_editor: FaceEditor) -> None:
@@ -63,7 +63,7 @@ def test_edit_changes_the_face_and_nothing_else(portrait: Analysis, face_editor:
     assert not diff[~inside].any()  # outside the face's crop: every pixel as it was
     assert diff[inside].mean() > 0.05  # inside: the face moved
     # the feathered mask leaves the crop's border untouched too (no seam)
-    x0, y0, x1, y1 = crop_footprint(portrait.faces[0].matrix, portrait.faces[0].crop.shape[0], portrait.image.shape)
+    x0, y0, x1, y1 = crop_footprint(portrait.faces[0].matrix, portrait.faces[0].size, portrait.image.shape)
     assert not diff[y0:y0 + 3].any() and not diff[:, x0:x0 + 3].any()
 
 
@@ -114,7 +114,7 @@ def test_no_face_raises(face_editor: FaceEditor) -> None:
     ({"ATTR": float("nan")}, None, "detail", "values must be numbers"),
     ({"ATTR": 7.0}, None, "detail", "values must be numbers"),
     ({}, [3], "detail", "face 3 does not exist"),
-    ({}, [], "detail", "does not exist"),
+    ({}, [], "detail", "no face chosen"),
     ({}, None, "blend", "paste must be one of"),
 ])
 def test_bad_requests_are_refused_clearly(portrait: Analysis, face_editor: FaceEditor, changes: dict,
