@@ -1,6 +1,6 @@
 """Time each stage of the face pipeline, and end to end, on a 1-megapixel photo with one face.
 
-    python benchmark/pipeline_speed.py [--weights W] [--repeats 20] [--threads 0]
+    python -m benchmark.pipeline_speed [--weights W] [--repeats 20] [--threads 0]
 
 The photo is ``examples/portrait.jpg`` scaled to 1152 x 864 (1.0 MP) and saved as a JPEG, so the
 end-to-end time covers reading the file through writing the edited PNG. Prints median seconds.
@@ -14,7 +14,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
@@ -25,7 +24,6 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 from model.images import load_image, save_png  # noqa: E402
 from model.pipeline import Analysis, FaceEditor, default_weights  # noqa: E402
