@@ -18,16 +18,19 @@ def _down(cin: int, cout: int, k: int, norm: bool) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _conv_trunk(cfg: ModelConfig) -> list[nn.Module]:
+    """The stride-2 conv stack shared in shape by the encoder and the discriminator, then flatten."""
+    chans = (3, *cfg.widths)
+    return [*(_down(a, b, cfg.kernel_size, norm=i > 0) for i, (a, b) in enumerate(zip(chans, chans[1:]))),
+            nn.Flatten()]
+
+
 class Encoder(nn.Module):
     """x -> (mu, logvar) of the identity code z, and attribute logits y_hat."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        chans = (3, *cfg.widths)
-        self.features = nn.Sequential(
-            *[_down(a, b, cfg.kernel_size, norm=i > 0) for i, (a, b) in enumerate(zip(chans, chans[1:]))],
-            nn.Flatten(),
-        )
+        self.features = nn.Sequential(*_conv_trunk(cfg))
         flat = cfg.widths[-1] * cfg.bottom_size**2
         self.z_dim = cfg.z_dim
         self.head = nn.Linear(flat, 2 * cfg.z_dim + cfg.num_attributes)
@@ -100,12 +103,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        chans = (3, *cfg.widths)
-        self.net = nn.Sequential(
-            *[_down(a, b, cfg.kernel_size, norm=i > 0) for i, (a, b) in enumerate(zip(chans, chans[1:]))],
-            nn.Flatten(),
-            nn.Linear(cfg.widths[-1] * cfg.bottom_size**2, 1),
-        )
+        self.net = nn.Sequential(*_conv_trunk(cfg), nn.Linear(cfg.widths[-1] * cfg.bottom_size**2, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
