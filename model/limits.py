@@ -22,6 +22,11 @@ MAX_FACES: int = 12
 #: Side of the high-resolution aligned crop used to paste an edit back is clamped to this range.
 PASTE_CROP_RANGE: tuple[int, int] = (64, 1024)
 
+#: One request (reading, detecting, editing) is abandoned with a message once it has run this long.
+#: Within the limits above a request takes at most ~10 s on 2 cores (a 50-megapixel photo), so this
+#: only trips on a starved machine, and keeps it from working on answers nobody waits for.
+REQUEST_TIMEOUT_S: float = 60.0
+
 #: Web app: edits run at most this many at a time; further requests wait in a queue of this size.
 CONCURRENCY_LIMIT: int = 2
 QUEUE_SIZE: int = 32

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Mapping, Sequence, get_args
 
 import cv2
 import numpy as np
 import torch
+from huggingface_hub import constants as hub_constants
+from huggingface_hub.errors import LocalEntryNotFoundError
 from PIL import Image
 
 from .faces import Face, FaceDetector, crop_matrix, paste_crop_size, warp_to_crop
-from .ifcvae import IFcVAEGAN
+from .ifcvae import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, IFcVAEGAN
 from .images import ImageError
 from .limits import MAX_FACES
 from .paste import paste_into
@@ -36,18 +39,70 @@ PASTE_MODES: tuple[str, ...] = get_args(PasteMode)
 WEIGHTS_ENV = "IFCVAE_WEIGHTS"
 #: The checkpoint shipped with the repository.
 SHIPPED_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+#: The published checkpoint on the Hugging Face Hub, loaded when ``weights/`` is absent.
+DEFAULT_HUB_ID = "face-attribute-editor/ifcvae-gan-celeba64"
 
 #: Attribute values accepted for an edit (0 absent, 1 present; beyond exaggerates).
 VALUE_RANGE: tuple[float, float] = (-0.5, 1.5)
 
 
 def default_weights() -> str:
-    """The checkpoint to load when none is given: $IFCVAE_WEIGHTS, else the shipped ``weights/``."""
-    return os.environ.get(WEIGHTS_ENV) or str(SHIPPED_WEIGHTS)
+    """The checkpoint to load when none is given: $IFCVAE_WEIGHTS, else the shipped ``weights/`` if it
+    holds a config.json, else the published :data:`DEFAULT_HUB_ID`."""
+    if os.environ.get(WEIGHTS_ENV):
+        return os.environ[WEIGHTS_ENV]
+    return str(SHIPPED_WEIGHTS) if (SHIPPED_WEIGHTS / CONFIG_NAME).is_file() else DEFAULT_HUB_ID
+
+
+def _looks_like_a_path(weights: str) -> bool:
+    return os.path.exists(weights) or weights.startswith(("/", ".", "~")) or weights.count("/") > 1
+
+
+def _not_in_hub_cache(error: BaseException | None) -> bool:
+    while error is not None:
+        if isinstance(error, LocalEntryNotFoundError):
+            return True
+        error = error.__cause__
+    return False
+
+
+def load_failure(weights: str, error: CheckpointError) -> str:
+    """One line saying why ``weights`` could not be loaded and what to do instead."""
+    if _looks_like_a_path(weights) and not os.path.exists(weights):
+        reason = f"could not load checkpoint {weights!r}: there is no such folder"
+    elif not _looks_like_a_path(weights) and hub_constants.HF_HUB_OFFLINE and _not_in_hub_cache(error):
+        reason = (f"could not load checkpoint {weights!r}: this Hugging Face Hub repository is not in the local "
+                  f"cache ({hub_constants.HF_HUB_CACHE}) and HF_HUB_OFFLINE is set, so it is not downloaded")
+    else:
+        reason = str(error)
+    reason = " ".join(reason.split())
+    return (f"{reason}. Give a checkpoint folder ({CONFIG_NAME} + {WEIGHTS_NAME}) or a Hugging Face Hub id "
+            f"with --weights or ${WEIGHTS_ENV}")
 
 
 class NoFaceError(ImageError):
     """No face was found in the photo."""
+
+
+class TooSlowError(ValueError):
+    """A request ran past its :class:`Deadline`."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A time limit for one request; :meth:`check` raises :class:`TooSlowError` once it has passed."""
+
+    limit_s: float
+    start: float = field(default_factory=time.monotonic)
+
+    def check(self) -> None:
+        if time.monotonic() - self.start > self.limit_s:
+            raise TooSlowError(f"this photo took more than {self.limit_s:g} s to process; the server is busy "
+                               "or the photo is very large: try again, or with a smaller photo")
+
+
+#: The default: no time limit.
+NO_DEADLINE = Deadline(math.inf)
 
 
 @dataclass
@@ -110,8 +165,12 @@ class FaceEditor:
 
     @classmethod
     def load(cls, weights: str) -> "FaceEditor":
-        """Editor for a checkpoint folder or Hub id (see :meth:`IFcVAEGAN.load`)."""
-        return cls(IFcVAEGAN.load(weights))
+        """Editor for a checkpoint folder or Hub id (see :meth:`IFcVAEGAN.load`); a CheckpointError
+        carries one line that says what to do."""
+        try:
+            return cls(IFcVAEGAN.load(weights))
+        except CheckpointError as e:
+            raise CheckpointError(load_failure(weights, e)) from e
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -160,10 +219,11 @@ class FaceEditor:
         return self.model.decode(analysis.mu[list(faces)], y)
 
     def paste(self, analysis: Analysis, faces: Sequence[int], edited: torch.Tensor,
-              paste: PasteMode = "detail") -> np.ndarray:
+              paste: PasteMode = "detail", deadline: Deadline = NO_DEADLINE) -> np.ndarray:
         """The photo with the edited crops mapped back into it (original resolution elsewhere)."""
         out = analysis.image.copy()
         for i, crop in zip(faces, edited):
+            deadline.check()
             face = analysis.faces[i]
             new = crop if paste == "plain" else crop - analysis.reconstructions[i]
             up = cv2.resize(new.permute(1, 2, 0).numpy() * 255.0, (face.size, face.size),
@@ -177,16 +237,20 @@ class FaceEditor:
         return self.model.predict_proba(images)
 
     # -- the whole pipeline ------------------------------------------------------------------
-    def analyze(self, image: Image.Image) -> Analysis:
-        """Detect, align and encode every face of an RGB photo (raises NoFaceError)."""
+    def analyze(self, image: Image.Image, deadline: Deadline = NO_DEADLINE) -> Analysis:
+        """Detect, align and encode every face of an RGB photo (raises NoFaceError, TooSlowError)."""
         array = np.asarray(image.convert("RGB"))
-        aligned, inputs = self.align(array, self.detect(image))
+        faces = self.detect(image)
+        deadline.check()
+        aligned, inputs = self.align(array, faces)
+        deadline.check()
         mu, probs, recon = self.encode(inputs)
         return Analysis(array, aligned, inputs, mu, probs, recon)
 
     def edit(self, analysis: Analysis, changes: Mapping[str, float], faces: Sequence[int] | None = None,
-             paste: PasteMode = "detail") -> EditResult:
-        """Apply ``changes`` (attribute -> value) to the chosen faces (default: all) and paste them back."""
+             paste: PasteMode = "detail", deadline: Deadline = NO_DEADLINE) -> EditResult:
+        """Apply ``changes`` (attribute -> value) to the chosen faces (default: all) and paste them back
+        (raises ValueError for bad arguments, TooSlowError past the deadline)."""
         self.check_changes(changes)
         faces = list(range(len(analysis.faces))) if faces is None else [int(i) for i in faces]
         if not faces:
@@ -198,7 +262,7 @@ class FaceEditor:
             raise ValueError(f"paste must be one of {PASTE_MODES}, not {paste!r}")
         edited = self.decode_edits(analysis, faces, changes)
         return EditResult(
-            image=self.paste(analysis, faces, edited, paste),
+            image=self.paste(analysis, faces, edited, paste, deadline),
             faces=faces,
             aligned=_hwc(analysis.inputs[faces]),
             reconstructed=_hwc(to_uint8(analysis.reconstructions[faces])),
