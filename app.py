@@ -5,7 +5,8 @@
 The host and port may also come from $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT, the checkpoint
 (a folder or a Hugging Face Hub id) from $IFCVAE_WEIGHTS. Besides the page, the named endpoint
 ``/edit`` serves ``gradio_client``. All the work is done by :mod:`model.pipeline`; this file only
-wires it to the interface.
+wires it to the interface. Limits (upload size, pixels, faces, time per request, queue) are in
+:mod:`model.limits`; files given as URLs are refused, never fetched.
 """
 import os
 
@@ -14,21 +15,27 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import argparse  # noqa: E402
-import shutil  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
+import uuid  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Callable  # noqa: E402
+from typing import Any, Callable  # noqa: E402
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from gradio.data_classes import FileData  # noqa: E402
+from gradio.utils import get_upload_folder  # noqa: E402
+from gradio_client.utils import is_file_obj_with_meta, is_http_url_like, traverse  # noqa: E402
 
+from model import CheckpointError  # noqa: E402
 from model.images import load_image, save_png  # noqa: E402
-from model.limits import CONCURRENCY_LIMIT, MAX_FILE_BYTES, MAX_SESSIONS, QUEUE_SIZE, SESSION_TTL_S  # noqa: E402
+from model.limits import (  # noqa: E402
+    CONCURRENCY_LIMIT, MAX_FILE_BYTES, MAX_SESSIONS, QUEUE_SIZE, REQUEST_TIMEOUT_S, SESSION_TTL_S,
+)
 from model.pipeline import (  # noqa: E402
-    VALUE_RANGE, WEIGHTS_ENV, Analysis, EditResult, FaceEditor, default_weights,
+    VALUE_RANGE, WEIGHTS_ENV, Analysis, Deadline, EditResult, FaceEditor, default_weights,
 )
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
@@ -36,7 +43,8 @@ ALL_FACES = "All faces"
 STEP = 0.01  # slider step; presets are rounded to it
 PASTE_CHOICES = [("Keep the photo's detail", "detail"), ("Paste the decoded face", "plain")]
 CROP_ZOOM = 3  # the 64 x 64 crops are shown enlarged, pixels kept square
-SCRATCH_TTL_S = 600  # written PNGs are removed after this (Gradio keeps its own copy)
+NAME_CHARS = 64  # an output file is named after the upload's first NAME_CHARS characters
+URL_REFUSED = "send the photo itself, not a URL: this server does not download files"
 # System fonts only: the page loads nothing from outside the server.
 THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                        font_mono=["ui-monospace", "monospace"])
@@ -57,22 +65,41 @@ def photo_input() -> gr.Image:
     return photo
 
 
+def user_error(e: Exception | str) -> gr.Error:
+    """The message shown to the user; an expected refusal, so no traceback in the server's log."""
+    return gr.Error(str(e), print_exception=False)
+
+
+def refuse_urls(data: Any) -> None:
+    """Refuse files given as http(s) URLs, which Gradio would otherwise download on the server."""
+    def check(file: dict) -> dict:
+        if is_http_url_like(file["path"]):
+            raise user_error(URL_REFUSED)
+        return file
+
+    traverse(data, check, is_file_obj_with_meta)
+
+
+class EditorBlocks(gr.Blocks):
+    """gr.Blocks whose events refuse URL inputs before Gradio's preprocessing would fetch them."""
+
+    async def preprocess_data(self, block_fn: Any, inputs: list[Any], *args: Any, **kwargs: Any) -> Any:
+        refuse_urls(inputs)
+        return await super().preprocess_data(block_fn, inputs, *args, **kwargs)
+
+
 class ScratchFiles:
-    """Edited photos written as PNG for Gradio to serve; those older than SCRATCH_TTL_S are removed."""
+    """Edited photos written as PNG into Gradio's cache folder: Gradio serves them without a copy and
+    deletes them with its own files (``delete_cache``, and all of them at shutdown)."""
 
     def __init__(self) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="ifcvae-")  # removed at exit
+        cache = Path(get_upload_folder())
+        cache.mkdir(parents=True, exist_ok=True)
+        self._tmp = tempfile.TemporaryDirectory(prefix="ifcvae-", dir=cache)  # removed at exit
         self.root = Path(self._tmp.name)
 
     def png(self, image: np.ndarray, name: str) -> str:
-        now = time.time()
-        for old in self.root.iterdir():
-            try:
-                if now - old.stat().st_mtime > SCRATCH_TTL_S:
-                    shutil.rmtree(old, ignore_errors=True)
-            except FileNotFoundError:  # removed by a concurrent request
-                pass
-        path = Path(tempfile.mkdtemp(dir=self.root)) / f"{name}-edited.png"
+        path = self.root / f"{name[:NAME_CHARS]}-edited-{uuid.uuid4().hex[:8]}.png"
         save_png(image, path)
         return str(path)
 
@@ -120,9 +147,9 @@ def build_app(editor: FaceEditor) -> gr.Blocks:
                    if abs(float(v) - p) > STEP / 2}
         faces = None if choice in (None, ALL_FACES) else [reference_face(choice)]
         try:
-            result = editor.edit(session.analysis, changes, faces, paste)
+            result = editor.edit(session.analysis, changes, faces, paste, Deadline(REQUEST_TIMEOUT_S))
         except ValueError as e:
-            raise gr.Error(str(e)) from None
+            raise user_error(e) from None
         return [scratch.png(result.image, session.name), crop_strip(result), probability_rows(result)]
 
     def load_photo(path: str | None, paste: str) -> list:
@@ -132,8 +159,8 @@ def build_app(editor: FaceEditor) -> gr.Blocks:
         if path is None:
             return ["Upload a photo with a face, or pick an example.", *idle]
         try:
-            session = Session(editor.analyze(load_image(path)), Path(path).stem or "photo")
-        except ValueError as e:  # ImageError, NoFaceError
+            session = Session(editor.analyze(load_image(path), Deadline(REQUEST_TIMEOUT_S)), Path(path).stem or "photo")
+        except ValueError as e:  # ImageError, NoFaceError, TooSlowError
             return [f"**Cannot edit this photo:** {e}.", *idle]
         n = len(session.analysis.faces)
         choices = ([ALL_FACES] if n > 1 else []) + [f"Face {i + 1}" for i in range(n)]
@@ -173,18 +200,21 @@ def build_app(editor: FaceEditor) -> gr.Blocks:
         Returns the edited photo (PNG, the size of the upright input) and, per edited face, the
         attribute probabilities before and after the edit.
         """
+        if not is_file_obj_with_meta(photo):
+            raise user_error("expected the photo as a file, e.g. gradio_client.handle_file(path)")
         if not isinstance(changes, dict) or not isinstance(face, int) or not isinstance(paste, str):
-            raise gr.Error('expected changes as {"attribute": number}, face as an integer, paste as text')
+            raise user_error('expected changes as {"attribute": number}, face as an integer, paste as text')
         path = Path(FileData.model_validate(photo).path)
+        deadline = Deadline(REQUEST_TIMEOUT_S)
         try:
-            analysis = editor.analyze(load_image(path))
-            result = editor.edit(analysis, changes, None if face < 0 else [face], paste)
-        except ValueError as e:  # ImageError, NoFaceError, bad changes / face / paste
-            raise gr.Error(str(e)) from None
+            analysis = editor.analyze(load_image(path), deadline)
+            result = editor.edit(analysis, changes, None if face < 0 else [face], paste, deadline)
+        except ValueError as e:  # ImageError, NoFaceError, TooSlowError, bad changes / face / paste
+            raise user_error(e) from None
         return FileData(path=scratch.png(result.image, path.stem or "photo")), result.report()
 
-    with gr.Blocks(title="Face attribute editor", analytics_enabled=False,
-                   delete_cache=(SESSION_TTL_S, SESSION_TTL_S)) as demo:
+    with EditorBlocks(title="Face attribute editor", analytics_enabled=False,
+                      delete_cache=(SESSION_TTL_S, SESSION_TTL_S)) as demo:
         gr.Markdown("## Face attribute editor\nUpload a photo (or take one with the webcam), then toggle an "
                     "attribute or drag its intensity. Only the face changes; the photo keeps its size.")
         session = gr.State(time_to_live=SESSION_TTL_S)
@@ -244,12 +274,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+def launch(demo: gr.Blocks, host: str, port: int, **options: Any) -> None:
+    """Serve ``demo`` with the app's limits and page settings; ``options`` go to ``launch`` as well
+    (e.g. ``prevent_thread_lock=True`` to serve from a background thread)."""
+    demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_BYTES,
+                state_session_capacity=MAX_SESSIONS, show_error=True, ssr_mode=False, mcp_server=False,
+                pwa=False, footer_links=["api"], theme=THEME, css=CSS, **options)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    editor = FaceEditor.load(args.weights or default_weights())
-    build_app(editor).launch(server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_BYTES,
-                             state_session_capacity=MAX_SESSIONS, show_error=True, ssr_mode=False,
-                             mcp_server=False, pwa=False, footer_links=["api"], theme=THEME, css=CSS)
+    weights = args.weights or default_weights()
+    try:
+        editor = FaceEditor.load(weights)
+    except CheckpointError as e:
+        sys.exit(f"error: cannot load the model: {e}")
+    demo = build_app(editor)
+    launch(demo, args.host, args.port, prevent_thread_lock=True)
+    # Ctrl-C and SIGTERM (docker stop) end open event streams, then the server's shutdown deletes the
+    # files Gradio and ScratchFiles wrote (Gradio's own Ctrl-C handler leaves them when a client is connected).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        demo.close()
 
 
 if __name__ == "__main__":
