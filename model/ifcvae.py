@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
+from safetensors import safe_open
 from safetensors.torch import load_file
 from torch import nn
 
@@ -127,9 +128,12 @@ class IFcVAEGAN(
                 raise CheckpointError(f"could not get {WEIGHTS_NAME} of Hub repo {model_id!r} (only "
                                       f"safetensors checkpoints are loaded): {e}") from e
         try:
-            model = cls(**model_kwargs)
-        except (TypeError, ValueError) as e:
+            with torch.device("meta"):  # sizes only: a config.json can ask for terabytes
+                skeleton = cls(**model_kwargs)
+        except (TypeError, ValueError, RuntimeError) as e:  # RuntimeError: e.g. negative sizes
             raise CheckpointError(f"invalid config for {model_id}: {e}") from e
+        check_fits(skeleton, weights)  # before any memory is allocated for the config's tensors
+        model = cls(**model_kwargs)
         load_safetensors_into(model, weights, map_location)
         return model.eval()
 
@@ -158,17 +162,23 @@ class IFcVAEGAN(
             raise CheckpointError(f"could not load checkpoint {path!r}: {e}") from e
 
 
-def load_safetensors_into(model: nn.Module, weights: str | os.PathLike, map_location: str = "cpu") -> None:
-    """Load a safetensors file into ``model`` strictly, with readable errors for any mismatch."""
+def safetensors_shapes(weights: str | os.PathLike) -> dict[str, tuple[int, ...]]:
+    """Tensor names and shapes from a safetensors file's header (no tensor data is read)."""
     try:
-        state = load_file(str(weights), device=map_location)
+        with safe_open(str(weights), framework="pt") as f:
+            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
     except Exception as e:  # safetensors raises its own error types for corrupt headers
         raise CheckpointError(f"{weights} is not a readable safetensors file: {e}") from e
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    wrong = [f"{k}: file {tuple(state[k].shape)} vs config {tuple(v.shape)}"
-             for k, v in own.items() if k in state and state[k].shape != v.shape]
+
+
+def check_fits(model: nn.Module, weights: str | os.PathLike) -> None:
+    """Raise a readable CheckpointError unless the file holds exactly ``model``'s tensors, shapes included
+    (``model`` may live on the meta device)."""
+    shapes = safetensors_shapes(weights)
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    missing = sorted(set(own) - set(shapes))
+    unexpected = sorted(set(shapes) - set(own))
+    wrong = [f"{k}: file {shapes[k]} vs config {v}" for k, v in own.items() if k in shapes and shapes[k] != v]
     if missing or unexpected or wrong:
         parts = []
         if missing:
@@ -178,4 +188,13 @@ def load_safetensors_into(model: nn.Module, weights: str | os.PathLike, map_loca
         if wrong:
             parts.append(f"shape mismatches {wrong[:5]}{'...' if len(wrong) > 5 else ''}")
         raise CheckpointError(f"{weights} does not fit its config.json: " + "; ".join(parts))
+
+
+def load_safetensors_into(model: nn.Module, weights: str | os.PathLike, map_location: str = "cpu") -> None:
+    """Load a safetensors file into ``model`` strictly, with readable errors for any mismatch."""
+    check_fits(model, weights)
+    try:
+        state = load_file(str(weights), device=map_location)
+    except Exception as e:  # corrupt data after a valid header
+        raise CheckpointError(f"{weights} is not a readable safetensors file: {e}") from e
     model.load_state_dict(state, strict=True)
