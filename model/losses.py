@@ -27,7 +27,9 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
     w = model.config.loss_weights
     mu, logvar, y_logits = model.encoder(x)
     z = reparameterize(mu, logvar)
-    x_rec = model.decoder(z, torch.sigmoid(y_logits))  # the decoder renders the encoder's own y_hat
+    # The decoder renders the encoder's own y_hat (as in the paper), as a condition: the attribute
+    # head learns only from the classification terms, not from what helps the reconstruction.
+    x_rec = model.decoder(z, torch.sigmoid(y_logits).detach())
     terms: dict[str, torch.Tensor] = {}
     outputs = {"z": z, "x_rec": x_rec}
     if w["rec"]:
