@@ -32,6 +32,7 @@ CONCURRENCY_LIMIT: int = 2
 QUEUE_SIZE: int = 32
 
 #: Web app: a photo's cached analysis is dropped after this many idle seconds, and at most this
-#: many sessions are remembered (the oldest go first).
+#: many sessions are remembered (the oldest go first). A session holds its photo (up to ~150 MB
+#: decoded at MAX_IMAGE_PIXELS), so 40 sessions bound that memory to ~6 GB in the worst case.
 SESSION_TTL_S: int = 1800
-MAX_SESSIONS: int = 200
+MAX_SESSIONS: int = 40
