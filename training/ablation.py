@@ -54,7 +54,9 @@ def run_variant(name: str, args: argparse.Namespace, train_args: list[str]) -> d
     if result.exists():
         return json.loads(result.read_text())
     cache = ["--cache-dir", args.cache_dir] if args.cache_dir else []
-    argv = ["--data", args.data, "--out", str(run), "--max-steps", str(args.max_steps), *cache, *train_args]
+    # the budget is --max-steps; a high --epochs keeps the epoch count from ending a run earlier
+    argv = ["--data", args.data, "--out", str(run), "--max-steps", str(args.max_steps), "--epochs", "1000",
+            *cache, *train_args]
     for term in VARIANTS[name]:
         argv += ["--weight", f"{term}=0"]
     if (run / "state.pt").exists():
