@@ -89,15 +89,16 @@ def markdown_report(m: dict[str, Any]) -> str:
 def ablation_table(results: dict[str, dict[str, Any]], weights_off: dict[str, list[str]]) -> str:
     """One row per variant (its evaluation's ``metrics.json``), headline numbers side by side."""
     lines = [
-        _row(["variant", "terms off", "encoder acc", "encoder bal. acc", "edit success (recon)", "others kept",
-              "identity dist · same", "PSNR", "SSIM"]),
-        _row(["---"] * 9),
+        _row(["variant", "terms off", "encoder acc", "encoder bal. acc", "edit off→on (recon)",
+              "edit on→off (recon)", "others kept", "identity dist · same", "PSNR", "SSIM"]),
+        _row(["---"] * 10),
     ]
     for name, m in results.items():
         s, r = m["summary"], m["reconstruction"]
         lines.append(_row([
             name, ", ".join(weights_off[name]) or "none", pct(s["accuracy"]), pct(s["balanced_accuracy"]),
-            f"{pct(s['edit_success'])} ({pct(s['edit_baseline'])})", pct(s["others_kept"]),
+            f"{pct(s['edit_success_on'])} ({pct(s['edit_baseline_on'])})",
+            f"{pct(s['edit_success_off'])} ({pct(s['edit_baseline_off'])})", pct(s["others_kept"]),
             f"{num(s['identity_distance'], 2)} · {pct(s['identity_same'])}", num(r["psnr"], 2), num(r["ssim"]),
         ]))
     return "\n".join(lines) + "\n"
