@@ -131,6 +131,7 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, devic
 @torch.no_grad()
 def sample_grid(model: IFcVAEGAN, x: torch.Tensor, path: Path) -> None:
     """Rows: originals, reconstructions, then one row per attribute with that attribute flipped."""
+    was_training = model.training
     model.eval()
     mu, _, logits = model.encode(x)
     p = torch.sigmoid(logits)
@@ -139,7 +140,7 @@ def sample_grid(model: IFcVAEGAN, x: torch.Tensor, path: Path) -> None:
         y = p.clone()
         y[:, j] = 1.0 - (p[:, j] > 0.5).float()
         rows.append(model.decode(mu, y))
-    model.train()
+    model.train(was_training)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_image(torch.cat(rows).float().cpu(), path, nrow=len(x), padding=1)
 
