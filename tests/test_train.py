@@ -52,6 +52,25 @@ def test_resume_continues_exactly(celeba_tiny: Path, tmp_path: Path) -> None:
         assert (a[k] - b[k]).abs().max() < 1e-5, k
 
 
+@pytest.mark.slow
+def test_init_from_a_checkpoint(celeba_tiny: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    train(["--data", str(celeba_tiny), "--out", str(first), "--max-steps", "1"], tmp_path)
+    train(["--data", str(celeba_tiny), "--out", str(second), "--max-steps", "1", "--init", str(first / "last")],
+          tmp_path)
+    a = load_file(first / "last" / "model.safetensors")
+    b = load_file(second / "last" / "model.safetensors")
+    # same seed and data: ignoring --init would reproduce the first run exactly; with it, the second
+    # run is one more small step from where the first ended
+    diffs = [(a[k] - b[k]).abs().max().item() for k in a if a[k].is_floating_point() and "running" not in k]
+    assert max(diffs) > 0
+    assert max(diffs) < 0.05
+    r = subprocess.run([sys.executable, "-m", "training.train", "--data", str(celeba_tiny), "--out",
+                        str(tmp_path / "bad"), "--init", str(first / "last"), *TINY, "--z-dim", "9"],
+                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "shapes differ" in r.stderr
+
+
 def test_refuses_to_overwrite_a_run(celeba_tiny: Path, tmp_path: Path) -> None:
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "state.pt").write_bytes(b"")

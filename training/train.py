@@ -2,6 +2,7 @@
 
     python -m training.train --data ../shared/celeba --out runs/base
     python -m training.train --data ../shared/celeba --out runs/base --resume     # continue exactly
+    python -m training.train --data ../shared/celeba --out runs/more --init weights --bf16   # from weights
     torchrun --nproc_per_node 2 -m training.train --data ../shared/celeba --out runs/ddp
 
 Writes to ``--out``: ``log.csv`` (training losses), ``val.csv`` (per-epoch validation),
@@ -42,6 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--data", required=True, help="CelebA folder (img_align_celeba/, list_attr_celeba.txt, ...)")
     ap.add_argument("--out", required=True, help="run folder")
     ap.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    ap.add_argument("--init", default=None, metavar="CHECKPOINT",
+                    help="start from these weights (folder or Hub id, same shapes) with fresh optimisers, "
+                         "e.g. to go on training the shipped weights/ where runs/NAME/state.pt is gone")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
     ap.add_argument("--batch-size", type=int, default=64, help="per process")
@@ -180,6 +184,11 @@ def main(argv: list[str] | None = None) -> None:
     model = IFcVAEGAN(cfg).to(device)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
+    if args.init and not args.resume:
+        start = IFcVAEGAN.load(args.init)
+        if {k: v.shape for k, v in start.state_dict().items()} != {k: v.shape for k, v in model.state_dict().items()}:
+            raise SystemExit(f"--init {args.init}: its shapes differ from this run's config {cfg}")
+        model.load_state_dict(start.state_dict())
     w = cfg.loss_weights
     eg_params = [*model.encoder.parameters(), *model.decoder.parameters()]
     opt_eg = torch.optim.RMSprop(eg_params, lr=args.lr)
