@@ -309,7 +309,7 @@ def parameter_count(*modules: torch.nn.Module) -> str:
 
 
 def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, Any] | None,
-               repo_id: str | None = None) -> ModelCard:
+               repo_id: str | None = None, notes: str | None = None) -> ModelCard:
     """The model card of a loaded checkpoint: metadata, usage, training, evaluation."""
     cfg = model.config
     results = eval_results(metrics, cfg.attributes)
@@ -323,7 +323,7 @@ def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, 
         attributes=list(cfg.attributes), z_dim=cfg.z_dim, image_size=cfg.image_size, widths=list(cfg.widths),
         loss_weights=", ".join(f"{k} {v:g}" for k, v in cfg.loss_weights.items()),
         params=parameter_count(model), edit_params=parameter_count(model.encoder, model.decoder),
-        training=training_section(run), evaluation=evaluation_section(metrics, cfg.attributes),
+        training=training_section(run) + (f"\n\n{notes.strip()}" if notes else ""), evaluation=evaluation_section(metrics, cfg.attributes),
         license_link=LICENSE_LINK)
 
 
@@ -335,12 +335,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-run", type=Path, default=None, help="the training run folder, e.g. runs/main")
     ap.add_argument("--repo-id", default=None, help=f"Hub id for the usage examples (default: {REPO_ID_EXAMPLE})")
     ap.add_argument("--out", type=Path, default=None, help="where to write the card (default: WEIGHTS/README.md)")
+    ap.add_argument("--notes", type=Path, default=None,
+                    help="a Markdown file added to the training section (e.g. how this checkpoint was picked)")
     args = ap.parse_args(argv)
     try:
         model = IFcVAEGAN.load(args.weights)
         run = training_run(args.train_run) if args.train_run else None
         metrics = load_metrics(args.metrics, run, model.attributes)
-        card = build_card(model, metrics, run, args.repo_id)
+        notes = args.notes.read_text() if args.notes else None
+        card = build_card(model, metrics, run, args.repo_id, notes)
     except (OSError, ValueError, KeyError) as e:  # missing files, bad JSON, unloadable checkpoint
         print(f"model card: {e}", file=sys.stderr)
         return 1
