@@ -43,6 +43,10 @@ def test_resume_continues_exactly(celeba_tiny: Path, tmp_path: Path) -> None:
     straight, split = tmp_path / "straight", tmp_path / "split"
     train(["--data", str(celeba_tiny), "--out", str(straight), "--max-steps", "5"], tmp_path)
     train(["--data", str(celeba_tiny), "--out", str(split), "--max-steps", "2"], tmp_path)
+    # a run started before an option existed resumes with that option's default
+    saved = json.loads((split / "args.json").read_text())
+    del saved["init"]
+    (split / "args.json").write_text(json.dumps(saved))
     r = train(["--data", str(celeba_tiny), "--out", str(split), "--max-steps", "5", "--resume"], tmp_path)
     assert "resumed" in r.stdout
     a = load_file(straight / "last" / "model.safetensors")

@@ -168,7 +168,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.resume:
         if not state_file.exists():
             raise SystemExit(f"--resume: no {state_file}")
-        saved_args = json.loads((out / "args.json").read_text())
+        # the run's own settings; options added to this script since the run started keep their defaults
+        saved_args = {**vars(parse_args(["--data", args.data, "--out", args.out])),
+                      **json.loads((out / "args.json").read_text())}
         for k in ("data", "out", "resume", "epochs", "max_steps", "no_progress", "threads",
                   "sample_minutes", "ckpt_minutes", "device", "cache_dir"):
             saved_args[k] = getattr(args, k)
