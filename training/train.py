@@ -235,12 +235,10 @@ def main(argv: list[str] | None = None) -> None:
             csv.writer(f).writerow(log_fields)
 
     def save_state(next_epoch: int, next_skip: int) -> None:
-        rng = torch.get_rng_state()
-        rngs = [torch.empty_like(rng) for _ in range(world)]
-        if world > 1:
-            dist.all_gather(rngs, rng) if dist.get_backend() == "gloo" else rngs.__setitem__(slice(None), [rng] * world)
-        else:
-            rngs = [rng]
+        rngs = [torch.get_rng_state()]
+        if world > 1:  # every rank's RNG, so that each resumes its own random stream
+            rngs = [None] * world
+            dist.all_gather_object(rngs, torch.get_rng_state())
         if not lead:
             return
         tmp = state_file.with_suffix(".tmp")
