@@ -11,6 +11,7 @@ from PIL import Image
 from model import IFcVAEGAN
 from tests.conftest import REPO
 from training.celeba import CelebA
+from training.evaluate import reference_partners
 
 
 def run(module: str, args: list[str], timeout: int = 600) -> subprocess.CompletedProcess:
@@ -42,6 +43,10 @@ def test_evaluate_shipped_weights_on_fixture(celeba_tiny: Path, tmp_path: Path) 
                 assert 0 <= cell["success"] <= 1 and 0 <= cell["others_kept"] <= 1
                 assert cell["identity_original"]["of"] == cell["images"]
     assert m["identity"]["detection_rate"]["original"] == 1.0  # dlib finds all 4 real fixture faces
+    # the fixture's 4 test faces are 4 different people: no same-person reference pair, 4 different ones
+    ref = m["identity"]["reference"]
+    assert ref["same_person_pairs"]["of"] == 0 and ref["different_people_pairs"]["pairs"] == 4
+    assert ref["different_people_pairs"]["mean_distance"] > 0
     assert m["reconstruction"]["psnr"] > 10 and 0 < m["reconstruction"]["ssim"] <= 1
     assert m["speed"]["ms_single_image"] > 0
     table = (out / "results.md").read_text()
@@ -50,6 +55,13 @@ def test_evaluate_shipped_weights_on_fixture(celeba_tiny: Path, tmp_path: Path) 
     grid = Image.open(out / "samples.png")
     # 4 faces across; rows: originals, reconstructions, one per attribute flipped (64 px + 1 px padding)
     assert grid.size == (4 * 65 + 1, (2 + len(model.attributes)) * 65 + 1)
+
+
+def test_reference_partners_pick_same_and_other_people() -> None:
+    same, other = reference_partners([7, 3, 7, 7, 5], 4)
+    assert same == [2, None, 0, 0]  # another photo of the same person, or None
+    assert other == [1, 2, 4, 4]  # the next photo of somebody else, wrapping around
+    assert reference_partners([1, 1], 2) == ([1, 0], [None, None])
 
 
 def test_evaluate_reports_bad_checkpoint_clearly(celeba_tiny: Path, tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ Measures on the split's 64 x 64 crops (``model/preprocessing.py``):
   decision on the plain reconstruction of the same faces is the baseline;
 - other attributes kept: share of the judge's other 39 decisions equal on reconstruction and edit;
 - identity kept: dlib face-recognition distances original->edit and reconstruction->edit, with the
-  share under 0.6 (dlib's same-person threshold), on the first ``--identity-limit`` faces;
+  share under 0.6 (dlib's same-person threshold), on the first ``--identity-limit`` faces; as the
+  scale for these numbers at 64 x 64 pixels, the same distances between two real crops of one person
+  (another photo of the same CelebA identity in the split) and of two different people;
 - reconstruction MSE / PSNR / SSIM, and encode+decode speed on this CPU.
 
 Writes ``--out/metrics.json``, ``--out/results.md`` and ``--out/samples.png``.
@@ -64,9 +66,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+def reference_partners(identities: list[int], n: int) -> tuple[list[int | None], list[int | None]]:
+    """For each of the first ``n`` faces: the index of another photo of the same person (``None`` if
+    the split has none) and of the next photo of somebody else (``None`` if everybody is that person)."""
+    photos: dict[int, list[int]] = {}
+    for i, person in enumerate(identities):
+        photos.setdefault(person, []).append(i)
+    same = [next((j for j in photos[identities[i]] if j != i), None) for i in range(n)]
+    k = len(identities)
+    other = [next((j % k for j in range(i + 1, i + k) if identities[j % k] != identities[i]), None)
+             for i in range(n)]
+    return same, other
+
+
+def identity_reference(embedder: FaceEmbedder, images: torch.Tensor, identities: list[int],
+                       originals: list[Any]) -> dict[str, Any]:
+    """dlib distances between real crops: same person / different people, for ``originals``' faces."""
+    same, other = reference_partners(identities, len(originals))
+    cache: dict[int, Any] = dict(enumerate(originals))
+
+    def emb(j: int) -> Any:
+        if j not in cache:
+            cache[j] = embedder.embed_batch(images[j:j + 1])[0]
+        return cache[j]
+
+    return {
+        "same_person_pairs": distance_summary(
+            [distance(originals[i], emb(j)) for i, j in enumerate(same) if j is not None], SAME_PERSON_THRESHOLD),
+        "different_people_pairs": distance_summary(
+            [distance(originals[i], emb(j)) for i, j in enumerate(other) if j is not None], SAME_PERSON_THRESHOLD),
+    }
+
+
 def evaluate(model: IFcVAEGAN, judge: AttributeJudge, images: torch.Tensor, labels: torch.Tensor,
-             identity_limit: int, batch_size: int = 100) -> dict[str, Any]:
-    """All measures on uint8 crops ``images`` with CelebA labels ``labels`` (``N x 40``, judge order)."""
+             identity_limit: int, batch_size: int = 100, identities: list[int] | None = None) -> dict[str, Any]:
+    """All measures on uint8 crops ``images`` with CelebA labels ``labels`` (``N x 40``, judge order);
+    with CelebA ``identities`` (one per image) also the real-photo identity reference."""
     missing = [a for a in model.attributes if a not in judge.attributes]
     if missing:
         raise ValueError(f"the judge does not cover the model's attributes {missing}")
@@ -77,6 +112,7 @@ def evaluate(model: IFcVAEGAN, judge: AttributeJudge, images: torch.Tensor, labe
     tallies = {(a, d): EditTally(c, t) for a, c in zip(model.attributes, columns) for d, t in DIRECTIONS.items()}
     cls_pred, judge_real, rec_mse, rec_psnr, rec_ssim, rec_id = [], [], [], [], [], []
     found = {"original": [], "reconstruction": [], "edit": []}
+    originals: list[Any] = []  # embeddings of the first n_id real crops
 
     with torch.inference_mode(), tqdm(total=n, desc="evaluate", unit="img") as bar:
         for i in range(0, n, batch_size):
@@ -95,6 +131,7 @@ def evaluate(model: IFcVAEGAN, judge: AttributeJudge, images: torch.Tensor, labe
             if k:
                 emb_x = embedder.embed_batch(images[i:i + k])
                 emb_rec = embedder.embed_batch(to_uint8(rec[:k]))
+                originals += emb_x
                 found["original"] += [e is not None for e in emb_x]
                 found["reconstruction"] += [e is not None for e in emb_rec]
                 rec_id += [distance(a, b) for a, b in zip(emb_x, emb_rec)]
@@ -137,6 +174,8 @@ def evaluate(model: IFcVAEGAN, judge: AttributeJudge, images: torch.Tensor, labe
             "upsample": embedder.upsample if embedder else None,
             "detection_rate": {k: (sum(v) / len(v) if v else None) for k, v in found.items()},
             "reconstruction": distance_summary(rec_id, SAME_PERSON_THRESHOLD),
+            "reference": identity_reference(embedder, images, identities, originals)
+            if embedder and identities else None,
         },
         "summary": summarize(per_attribute),
     }
@@ -204,12 +243,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit(f"error: {e}") from e
     images = load_crops(celeba, model.config.image_size, args.cache_dir)
     labels = celeba.labels(judge.attributes)
+    identities = celeba.identities
     if args.limit:
         images, labels = images[: args.limit], labels[: args.limit]
+        identities = identities[: args.limit] if identities else None
     if not len(images):
         raise SystemExit(f"no images in split {args.split!r} of {args.data}")
     t0 = time.time()
-    metrics = evaluate(model, judge, images, labels, args.identity_limit, args.batch_size)
+    metrics = evaluate(model, judge, images, labels, args.identity_limit, args.batch_size, identities)
     metrics = {"command": " ".join(["python -m training.evaluate", *(argv if argv is not None else sys.argv[1:])]),
                "weights": str(args.weights), "judge": str(args.judge), "data": str(args.data),
                "split": args.split, **metrics, "speed": speed(model, images),

@@ -23,6 +23,17 @@ def _identity(cell: dict[str, Any]) -> str:
     return f"{num(ident['mean_distance'], 2)} · {pct(ident['same_person'])}"
 
 
+def _reference_line(ref: dict[str, Any] | None) -> list[str]:
+    """The identity scale: the same distances between real crops of one person and of two people."""
+    if not ref:
+        return []
+    same, other = ref["same_person_pairs"], ref["different_people_pairs"]
+    return [f"- Identity scale on real 64 x 64 crops: another photo of the same person, mean distance "
+            f"{num(same['mean_distance'], 2)}, {pct(same['same_person'])} same person ({same['pairs']} pairs); "
+            f"a different person, {num(other['mean_distance'], 2)}, {pct(other['same_person'])} "
+            f"same person ({other['pairs']} pairs)."]
+
+
 def markdown_report(m: dict[str, Any]) -> str:
     """The per-attribute results table with its legend and the reconstruction / identity / speed lines."""
     s = m["summary"]
@@ -71,6 +82,7 @@ def markdown_report(m: dict[str, Any]) -> str:
             f"- Identity original→reconstruction: mean distance {num(rid['mean_distance'], 2)}, "
             f"{pct(rid['same_person'])} same person; edit vs reconstruction: "
             f"{pct(s['identity_same_reconstruction'])} same person (mean over attributes and directions).",
+            *_reference_line(ident.get("reference")),
             f"- Face detection (dlib HOG on crops resized to {ident['upsample']} px): originals "
             f"{pct(det['original'])}, reconstructions {pct(det['reconstruction'])}, edits {pct(det['edit'])}.",
         ]
