@@ -1,11 +1,7 @@
 """End to end: the real server (``python app.py``), its ``/edit`` endpoint through gradio_client, and the
 page driven in headless Chromium. Screenshots go to ``artifacts/`` (not committed)."""
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -18,54 +14,21 @@ from PIL import Image
 from model.images import load_image
 from model.paste import crop_footprint
 from model.pipeline import FaceEditor
+from tests.app_server import REPO, AppServer
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 ARTIFACTS = REPO / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(weights_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python app.py --port <free port>`` in a subprocess, shared by this module's tests."""
-    port = free_port()
-    tmp = tmp_path_factory.mktemp("server")
-    env = {**os.environ, "GRADIO_TEMP_DIR": str(tmp / "gradio")}
-    with (tmp / "server.log").open("w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--weights", str(weights_dir)],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited with {proc.returncode}:\n{(tmp / 'server.log').read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app.py did not answer on {url}:\n{(tmp / 'server.log').read_text()}")
-            time.sleep(1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """The URL of ``python app.py`` running in a subprocess, shared by this module's tests."""
+    with AppServer(tmp_path_factory.mktemp("server"), ["--weights", str(weights_dir)]) as app:
+        yield app.url
 
 
 @pytest.fixture(scope="module")
