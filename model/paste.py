@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
+import torch
 
 #: Centre and semi-axes of the mask ellipse, as fractions of the crop side (x, y).
 MASK_CENTRE: tuple[float, float] = (0.5, 0.5)
@@ -62,3 +63,10 @@ def paste_into(photo: np.ndarray, matrix: np.ndarray, crop: np.ndarray, *, diffe
     region = photo[y0:y1, x0:x1].astype(np.float32)
     region += alpha * (content if difference else content - region)
     photo[y0:y1, x0:x1] = np.clip(np.rint(region), 0, 255).astype(np.uint8)
+
+
+def add_change(original: torch.Tensor, reconstruction: torch.Tensor, edited: torch.Tensor) -> torch.Tensor:
+    """``paste="detail"`` at crop resolution: ``original`` plus the edit's change (``edited`` minus
+    ``reconstruction``) under the face mask, clipped to [0, 1]. All ``N x 3 x S x S`` in [0, 1]."""
+    mask = torch.tensor(face_mask(original.shape[-1]), dtype=original.dtype)
+    return (original + mask * (edited - reconstruction)).clamp(0, 1)

@@ -41,7 +41,8 @@ def test_evaluate_shipped_weights_on_fixture(celeba_tiny: Path, tmp_path: Path) 
         for cell in (on, off):
             if cell["images"]:
                 assert 0 <= cell["success"] <= 1 and 0 <= cell["others_kept"] <= 1
-                assert cell["identity_original"]["of"] == cell["images"]
+                assert cell["identity_original"]["of"] == cell["identity_detail"]["of"] == cell["images"]
+                assert 0 <= cell["detail_success"] <= 1
     assert m["identity"]["detection_rate"]["original"] == 1.0  # dlib finds all 4 real fixture faces
     # the fixture's 4 test faces are 4 different people: no same-person reference pair, 4 different ones
     ref = m["identity"]["reference"]
@@ -51,7 +52,7 @@ def test_evaluate_shipped_weights_on_fixture(celeba_tiny: Path, tmp_path: Path) 
     assert m["speed"]["ms_single_image"] > 0
     table = (out / "results.md").read_text()
     assert "| attribute | encoder acc" in table and all(f"| {a} |" in table for a in model.attributes)
-    assert "| Smiling |" in r.stdout
+    assert "| Smiling |" in r.stdout and "Edits as the app pastes them" in table
     grid = Image.open(out / "samples.png")
     # 4 faces across; rows: originals, reconstructions, one per attribute flipped (64 px + 1 px padding)
     assert grid.size == (4 * 65 + 1, (2 + len(model.attributes)) * 65 + 1)

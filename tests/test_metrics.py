@@ -63,9 +63,10 @@ def test_edit_tally_counts_success_baseline_and_identity() -> None:
     tally = EditTally(column=1, target=True)
     rec = b([[0, 0, 1], [0, 1, 1], [1, 0, 1]])    # the judge on reconstructions: 1 of 3 already "on"
     edit = b([[0, 1, 1], [0, 1, 0], [1, 0, 1]])   # on edits: 2 of 3 "on"
-    tally.add(rec, edit)
-    tally.add(b([[0, 0, 0]]), b([[1, 1, 0]]))      # a second batch: success, not baseline
-    tally.add_identity([0.3, float("nan"), 0.7, 0.5], [0.2, 0.1, float("nan"), 0.9])
+    detail = b([[0, 0, 1], [0, 1, 1], [1, 1, 1]])  # as pasted by the app: 2 of 3 "on"
+    tally.add(rec, edit, detail)
+    tally.add(b([[0, 0, 0]]), b([[1, 1, 0]]), b([[0, 0, 0]]))  # a second batch: success, not baseline
+    tally.add_identity([0.3, float("nan"), 0.7, 0.5], [0.2, 0.1, float("nan"), 0.9], [0.1, 0.2, 0.3, 0.8])
     s = tally.summary(threshold=0.6)
     assert s["images"] == 4
     assert s["success"] == pytest.approx(3 / 4)
@@ -74,14 +75,17 @@ def test_edit_tally_counts_success_baseline_and_identity() -> None:
     assert s["identity_original"] == {"pairs": 3, "of": 4, "mean_distance": pytest.approx(0.5),
                                       "same_person": pytest.approx(2 / 3)}
     assert s["identity_reconstruction"]["same_person"] == pytest.approx(2 / 3)
+    assert s["detail_success"] == pytest.approx(2 / 4)
+    assert s["identity_detail"] == {"pairs": 4, "of": 4, "mean_distance": pytest.approx(0.35),
+                                    "same_person": pytest.approx(3 / 4)}
 
 
 def test_edit_tally_towards_off_and_empty() -> None:
     tally = EditTally(column=0, target=False)
     assert tally.summary(0.6)["success"] is None
-    tally.add(b([[1], [1]]), b([[0], [1]]))
+    tally.add(b([[1], [1]]), b([[0], [1]]), b([[1], [0]]))
     s = tally.summary(0.6)
-    assert (s["success"], s["baseline"]) == (0.5, 0.0)
+    assert (s["success"], s["baseline"], s["detail_success"]) == (0.5, 0.0, 0.5)
     assert s["identity_original"] == {"pairs": 0, "of": 0, "mean_distance": None, "same_person": None}
 
 

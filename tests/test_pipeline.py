@@ -3,11 +3,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from model.ifcvae import CheckpointError
 from model.images import load_image
-from model.paste import crop_footprint, face_mask, paste_into
+from model.paste import add_change, crop_footprint, face_mask, paste_into
 from model.pipeline import Analysis, FaceEditor, NoFaceError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -145,3 +146,15 @@ def test_paste_into_touches_only_the_crop_footprint() -> None:
     diff = changed(photo, before)
     assert diff[60:150, 120:210].any() and photo[104, 164, 0] == 150
     assert not diff[:38].any() and not diff[170:].any() and not diff[:, :98].any() and not diff[:, 230:].any()
+
+
+def test_add_change_adds_the_edit_under_the_face_mask() -> None:
+    original = torch.full((1, 3, 64, 64), 0.5)
+    reconstruction = torch.full((1, 3, 64, 64), 0.4)
+    edited = reconstruction.clone()
+    edited[..., 28:36, 28:36] = 0.9  # the edit changes the middle of the face only
+    out = add_change(original, reconstruction, edited)
+    assert torch.allclose(out[..., 28:36, 28:36], torch.tensor(1.0))  # 0.5 + 0.5, clipped at 1
+    assert torch.equal(out[..., :28, :], original[..., :28, :])  # unchanged where the edit did not change
+    far = add_change(original, reconstruction, torch.ones(1, 3, 64, 64))
+    assert far[0, 0, 0, 0] == 0.5 and far[0, 0, 32, 32] == 1.0  # the mask is 0 at the corner, 1 in the middle

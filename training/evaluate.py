@@ -14,6 +14,8 @@ Measures on the split's 64 x 64 crops (``model/preprocessing.py``):
   share under 0.6 (dlib's same-person threshold), on the first ``--identity-limit`` faces; as the
   scale for these numbers at 64 x 64 pixels, the same distances between two real crops of one person
   (another photo of the same CelebA identity in the split) and of two different people;
+- the same edit success and identity for the edits as the app pastes them by default (the original
+  crop plus the edit's change under the face mask, ``model.paste.add_change``);
 - reconstruction MSE / PSNR / SSIM, and encode+decode speed on this CPU.
 
 Writes ``--out/metrics.json``, ``--out/results.md`` and ``--out/samples.png``.
@@ -36,6 +38,7 @@ import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from model import IFcVAEGAN  # noqa: E402
+from model.paste import add_change  # noqa: E402
 from model.preprocessing import to_model_input, to_uint8  # noqa: E402
 from training.celeba import CelebA, load_crops  # noqa: E402
 from training.identity import SAME_PERSON_THRESHOLD, FaceEmbedder, distance  # noqa: E402
@@ -140,14 +143,17 @@ def evaluate(model: IFcVAEGAN, judge: AttributeJudge, images: torch.Tensor, labe
                 if not len(rows):
                     continue
                 edit = model.decode(mu[rows], model.attribute_values(p[rows], {attr: float(tally.target)}))
-                tally.add(judged_rec[rows], judge.predict(edit))
+                detail = add_change(x[rows], rec[rows], edit)
+                tally.add(judged_rec[rows], judge.predict(edit), judge.predict(detail))
                 in_id = rows < k
                 if in_id.any():
                     ids = rows[in_id].tolist()
                     emb_edit = embedder.embed_batch(to_uint8(edit[in_id]))
+                    emb_detail = embedder.embed_batch(to_uint8(detail[in_id]))
                     found["edit"] += [e is not None for e in emb_edit]
                     tally.add_identity([distance(emb_x[j], e) for j, e in zip(ids, emb_edit)],
-                                       [distance(emb_rec[j], e) for j, e in zip(ids, emb_edit)])
+                                       [distance(emb_rec[j], e) for j, e in zip(ids, emb_edit)],
+                                       [distance(emb_x[j], e) for j, e in zip(ids, emb_detail)])
             bar.update(len(x))
 
     cls_pred, judge_real = torch.cat(cls_pred), torch.cat(judge_real)
@@ -197,6 +203,9 @@ def summarize(per_attribute: dict[str, dict[str, Any]]) -> dict[str, float | Non
         out[f"others_kept{suffix}"] = mean([c["others_kept"] for c in cells])
         out[f"identity_distance{suffix}"] = mean([c["identity_original"]["mean_distance"] for c in cells])
         out[f"identity_same{suffix}"] = mean([c["identity_original"]["same_person"] for c in cells])
+        out[f"detail_success{suffix}"] = mean([c["detail_success"] for c in cells])
+        out[f"identity_distance_detail{suffix}"] = mean([c["identity_detail"]["mean_distance"] for c in cells])
+        out[f"identity_same_detail{suffix}"] = mean([c["identity_detail"]["same_person"] for c in cells])
     out["identity_same_reconstruction"] = mean([c["identity_reconstruction"]["same_person"]
                                                 for a in attrs for c in a["edits"].values()])
     return out

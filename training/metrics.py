@@ -86,17 +86,24 @@ class EditTally:
     kept: list[torch.Tensor] = field(default_factory=list)
     dist_original: list[float] = field(default_factory=list)
     dist_reconstruction: list[float] = field(default_factory=list)
+    detail_success: list[torch.Tensor] = field(default_factory=list)
+    dist_detail: list[float] = field(default_factory=list)
 
-    def add(self, judged_rec: torch.Tensor, judged_edit: torch.Tensor) -> None:
-        """The judge's decisions (``N x A``) on the reconstructions and on the edits of the same faces."""
+    def add(self, judged_rec: torch.Tensor, judged_edit: torch.Tensor, judged_detail: torch.Tensor) -> None:
+        """The judge's decisions (``N x A``) on the reconstructions, the edits, and the edits as the
+        app pastes them (``model.paste.add_change``) of the same faces."""
         self.success.append(judged_edit[:, self.column] == self.target)
         self.baseline.append(judged_rec[:, self.column] == self.target)
         self.kept.append(others_kept(judged_rec, judged_edit, self.column))
+        self.detail_success.append(judged_detail[:, self.column] == self.target)
 
-    def add_identity(self, to_original: list[float], to_reconstruction: list[float]) -> None:
-        """Embedding distances of the edits to the originals and to the reconstructions."""
+    def add_identity(self, to_original: list[float], to_reconstruction: list[float],
+                     detail_to_original: list[float]) -> None:
+        """Embedding distances of the edits to the originals and to the reconstructions, and of the
+        app-pasted edits to the originals."""
         self.dist_original.extend(to_original)
         self.dist_reconstruction.extend(to_reconstruction)
+        self.dist_detail.extend(detail_to_original)
 
     def summary(self, threshold: float) -> dict[str, Any]:
         def cat(parts: list[torch.Tensor]) -> torch.Tensor:
@@ -106,4 +113,6 @@ class EditTally:
         return {"images": len(success), "success": share(success), "baseline": share(cat(self.baseline)),
                 "others_kept": share(cat(self.kept)),
                 "identity_original": distance_summary(self.dist_original, threshold),
-                "identity_reconstruction": distance_summary(self.dist_reconstruction, threshold)}
+                "identity_reconstruction": distance_summary(self.dist_reconstruction, threshold),
+                "detail_success": share(cat(self.detail_success)),
+                "identity_detail": distance_summary(self.dist_detail, threshold)}
