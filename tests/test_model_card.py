@@ -25,7 +25,8 @@ def fake_evaluation() -> dict:
             "images": 1000, "identity_images": 0, "attributes": attrs,
             "summary": {"accuracy": 0.925, "balanced_accuracy": 0.825, "edit_success": 0.675,
                         "edit_success_on": 0.71, "edit_baseline_on": 0.12, "edit_success_off": 0.64,
-                        "edit_baseline_off": 0.2, "identity_same": None},
+                        "edit_baseline_off": 0.2, "identity_same": None, "detail_success": 0.6,
+                        "detail_success_on": 0.55, "detail_success_off": 0.65},
             "reconstruction": {"mse": 0.0123, "psnr": 19.1, "ssim": 0.61}}
 
 
@@ -75,6 +76,9 @@ def test_card_from_evaluation_and_run(files: dict[str, Path], capsys: pytest.Cap
     assert 'IFcVAEGAN.from_pretrained("someone/ifcvae-test")' in text
     assert "| Smiling | 90.0 % | 80.0 % | 71.0 % (12.0 %) | 64.0 % (20.0 %) | 93.0 % / 95.0 % | not measured |" in text
     assert "Speed (encode + decode, one image, CPU): not measured" in text
+    assert got["Edit success as pasted by the app (independent judge)"] == 0.6
+    assert "edit success 55.0 % / 65.0 % (off→on / on→off), same person not measured" in text
+    assert "another photo of the same person not measured, a photo of a different person not measured" in text
     assert "120 steps" in text and "2 of 3 epochs" in text and "2.0 h" in text
     # the training command in the card reproduces the recorded arguments exactly
     command = next(line for line in text.splitlines() if line.startswith("python -m training.train"))

@@ -49,6 +49,8 @@ HEADLINES: tuple[tuple[tuple[str, ...], tuple[str, str], str, str], ...] = (
     (("summary", "edit_success"), EDITING, "accuracy", "Edit success (independent attribute judge)"),
     (("summary", "others_kept"), EDITING, "accuracy", "Other attributes kept (independent judge)"),
     (("summary", "identity_same"), EDITING, "accuracy", "Same person after edit (dlib distance < 0.6)"),
+    (("summary", "detail_success"), EDITING, "accuracy", "Edit success as pasted by the app (independent judge)"),
+    (("summary", "identity_same_detail"), EDITING, "accuracy", "Same person after edit as pasted by the app"),
     (("reconstruction", "psnr"), EDITING, "psnr", "Reconstruction PSNR (dB)"),
     (("reconstruction", "ssim"), EDITING, "ssim", "Reconstruction SSIM"),
     (("reconstruction", "mse"), EDITING, "mse", "Reconstruction MSE"),
@@ -271,6 +273,12 @@ def evaluation_section(metrics: dict[str, Any] | None, attributes: tuple[str, ..
         f"- Reconstruction: MSE {shown(r.get('mse'), lambda v: num(v, 4))}, PSNR "
         f"{shown(r.get('psnr'), lambda v: num(v, 2) + ' dB')}, SSIM {shown(r.get('ssim'), num)}.",
         f"- Same person, original→reconstruction: {shown(lookup(metrics, 'identity', 'reconstruction', 'same_person'))}.",
+        "- Edits as the app pastes them by default (the original crop plus the edit's change under the "
+        f"face mask): edit success {pair(s.get('detail_success_on'), s.get('detail_success_off'))} "
+        f"(off→on / on→off), same person {shown(s.get('identity_same_detail'))}.",
+        "- Identity scale (dlib on real 64 x 64 crops, share judged the same person): another photo of the "
+        f"same person {shown(lookup(metrics, 'identity', 'reference', 'same_person_pairs', 'same_person'))}, "
+        f"a photo of a different person {shown(lookup(metrics, 'identity', 'reference', 'different_people_pairs', 'same_person'))}.",
         "- Speed (encode + decode, one image, CPU): "
         + shown(sp.get("ms_single_image"), lambda v: f"{num(v, 2)} ms (torch threads: {sp.get('threads')})") + ".",
     ]
