@@ -6,10 +6,14 @@ Works on the full CelebA download and on any subset of it (such as ``../shared/c
     list_attr_celeba.txt        count, 40 names, then ``name v1 .. v40`` with 1 / -1
     list_eval_partition.txt     ``name split`` (0 train, 1 val, 2 test)
     identity_CelebA.txt         optional, ``name identity``
+
+or a pack of it (``python -m training.pack``): one ``.npz`` file with the labels and the training
+crops already cut and resized, WebP-compressed, small enough to carry to another machine.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +27,8 @@ from model.config import CELEBA_ATTRIBUTES
 from model.preprocessing import CROP_BOX, crop_and_resize
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
+#: File suffix of a pack (``training/pack.py``): a CelebA folder's labels and crops in one ``.npz``.
+PACK_SUFFIX = ".npz"
 
 
 class CelebA:
@@ -32,23 +38,50 @@ class CelebA:
         self.root = Path(root)
         if split not in SPLITS and split != "all":
             raise ValueError(f"split must be one of {[*SPLITS, 'all']}, got {split!r}")
+        self.split = split
+        #: for a pack: its crop size and, per image of this split, the compressed crop
+        self.pack_size: int | None = None
+        self.pack_images: list[bytes] = []
+        if self.root.suffix == PACK_SUFFIX and self.root.is_file():
+            self._read_pack()
+            return
         for f in ("list_attr_celeba.txt", "list_eval_partition.txt", "img_align_celeba"):
             if not (self.root / f).exists():
                 raise FileNotFoundError(f"{self.root / f} not found: is {self.root} a CelebA folder?")
         names, attrs = _read_attributes(self.root / "list_attr_celeba.txt")
         part = _read_pairs(self.root / "list_eval_partition.txt")
         keep = [i for i, n in enumerate(names) if split == "all" or part.get(n) == str(SPLITS[split])]
-        self.split = split
         self.names: list[str] = [names[i] for i in keep]
         self.attributes = torch.from_numpy(attrs[keep])  # N x 40, {0, 1} uint8
         ids_file = self.root / "identity_CelebA.txt"
         ids = _read_pairs(ids_file) if ids_file.exists() else {}
         self.identities: list[int] | None = [int(ids[n]) for n in self.names] if ids else None
 
+    def _read_pack(self) -> None:
+        """Index this split of a pack (no pickle: plain arrays only)."""
+        try:
+            with np.load(self.root, allow_pickle=False) as z:
+                pack = {k: z[k] for k in z.files}
+            if int(pack["version"]) != 1:
+                raise ValueError(f"unknown pack version {int(pack['version'])}")
+            part = pack["partition"]
+            keep = np.arange(len(part)) if self.split == "all" else np.flatnonzero(part == SPLITS[self.split])
+            offsets, blob = pack["offsets"], pack["blob"]
+            self.names = [str(pack["names"][i]) for i in keep]
+            self.attributes = torch.from_numpy(pack["attributes"][keep].astype(np.uint8))
+            ids = pack["identities"]
+            self.identities = [int(ids[i]) for i in keep] if len(ids) else None
+            self.pack_size = int(pack["size"])
+            self.pack_images = [blob[offsets[i]:offsets[i + 1]].tobytes() for i in keep]
+        except (KeyError, ValueError, OSError) as e:
+            raise ValueError(f"{self.root} is not a CelebA pack (python -m training.pack): {e}") from e
+
     def __len__(self) -> int:
         return len(self.names)
 
     def image_path(self, name: str) -> Path:
+        if self.pack_size is not None:
+            raise ValueError(f"{self.root} is a pack of {self.pack_size} px crops: the original images need the CelebA folder")
         return self.root / "img_align_celeba" / name
 
     def labels(self, attributes: tuple[str, ...]) -> torch.Tensor:
@@ -85,8 +118,16 @@ def load_crops(celeba: CelebA, size: int, cache_dir: str | Path | None = None, w
     """All images of ``celeba`` as ``N x 3 x size x size`` uint8 training crops.
 
     Decoded once and kept as a ``.npy`` file in ``cache_dir`` (default: ``~/.cache/ifcvae``, see :func:`_default_cache`), keyed by the file list, crop and size, so later epochs and runs
-    never decode the JPEGs again.
+    never decode the JPEGs again. A pack's crops are decoded directly (no cache) and must have ``size``.
     """
+    if celeba.pack_size is not None:
+        if celeba.pack_size != size:
+            raise ValueError(f"{celeba.root} holds {celeba.pack_size} px crops, not {size} px: pack it again "
+                             f"with --size {size}")
+        crops = np.empty((len(celeba), 3, size, size), dtype=np.uint8)
+        for i, data in enumerate(tqdm(celeba.pack_images, desc=f"unpack {celeba.split}", disable=not progress)):
+            crops[i] = _decode(data)
+        return torch.from_numpy(crops)
     key = hashlib.sha1(f"{celeba.names}|{CROP_BOX}|{size}".encode()).hexdigest()[:16]
     cache = Path(cache_dir) if cache_dir else _default_cache()
     file = cache / f"celeba_{celeba.split}_{size}px_{key}.npy"
@@ -113,6 +154,12 @@ def load_crops(celeba: CelebA, size: int, cache_dir: str | Path | None = None, w
     except OSError:
         pass  # a read-only place: just do without the cache
     return torch.from_numpy(out)
+
+
+def _decode(data: bytes) -> np.ndarray:
+    """One compressed crop -> ``3 x H x W`` uint8."""
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("RGB")).transpose(2, 0, 1).copy()
 
 
 def _default_cache() -> Path:

@@ -1,0 +1,78 @@
+"""Pack a CelebA folder's labels and training crops into one small file, to carry to another machine.
+
+    python -m training.pack --data ../shared/celeba --out celeba64.npz --splits train val
+
+The crops are cut and resized as everywhere else (``model/preprocessing.py``) and stored as WebP
+(quality 90: about 1.4 kB a face and 38 dB PSNR, far above what a 64 px model reconstructs).
+``--data celeba64.npz`` then works wherever a CelebA folder does: training, evaluation, the judge.
+The file holds plain arrays only (it loads without pickle).
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: no spinning threads on a shared CPU
+
+import argparse  # noqa: E402
+import io  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from training.celeba import PACK_SUFFIX, SPLITS, CelebA, load_crops  # noqa: E402
+
+
+def encode(crop: np.ndarray, quality: int) -> bytes:
+    """One ``3 x H x W`` uint8 crop -> WebP bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(crop.transpose(1, 2, 0))).save(buf, "WEBP", quality=quality)
+    return buf.getvalue()
+
+
+def pack(data: str | Path, out: str | Path, size: int = 64, splits: tuple[str, ...] = tuple(SPLITS),
+         quality: int = 90, cache_dir: str | Path | None = None) -> Path:
+    """Write the pack of ``splits`` of the CelebA folder ``data`` to ``out`` (a ``.npz`` file)."""
+    out = Path(out)
+    if out.suffix != PACK_SUFFIX:
+        raise ValueError(f"the pack's name must end in {PACK_SUFFIX}: {out}")
+    names, attributes, partition, identities, blobs = [], [], [], [], []
+    for split in splits:
+        celeba = CelebA(data, split)
+        crops = load_crops(celeba, size, cache_dir).numpy()
+        names += celeba.names
+        attributes.append(celeba.attributes.numpy())
+        partition += [SPLITS[split]] * len(celeba)
+        identities += celeba.identities or []
+        blobs += [encode(c, quality) for c in tqdm(crops, desc=f"pack {split}")]
+    offsets = np.cumsum([0] + [len(b) for b in blobs], dtype=np.int64)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp.npz")
+    np.savez(tmp, version=np.int64(1), size=np.int64(size), names=np.asarray(names, dtype=str),
+             attributes=np.concatenate(attributes), partition=np.asarray(partition, dtype=np.int8),
+             identities=np.asarray(identities, dtype=np.int64), offsets=offsets,
+             blob=np.frombuffer(b"".join(blobs), dtype=np.uint8))
+    tmp.replace(out)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Pack a CelebA folder's labels and crops into one .npz file.")
+    ap.add_argument("--data", required=True, help="CelebA folder (CelebA's own layout)")
+    ap.add_argument("--out", required=True, help=f"the pack to write (ends in {PACK_SUFFIX})")
+    ap.add_argument("--size", type=int, default=64, help="crop size in pixels (the model's image_size)")
+    ap.add_argument("--splits", nargs="+", default=list(SPLITS), choices=list(SPLITS))
+    ap.add_argument("--quality", type=int, default=90, help="WebP quality")
+    ap.add_argument("--cache-dir", default=None, help="where decoded crops are cached")
+    args = ap.parse_args(argv)
+    try:
+        out = pack(args.data, args.out, args.size, tuple(args.splits), args.quality, args.cache_dir)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"error: {e}") from e
+    n = {s: len(CelebA(out, s)) for s in args.splits}
+    print(f"wrote {out}: {out.stat().st_size / 2**20:.1f} MiB, {n} images of {args.size} px")
+
+
+if __name__ == "__main__":
+    main()
