@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from model import IFcVAEGAN
@@ -57,6 +58,16 @@ def test_resume_continues_exactly(celeba_tiny: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_max_minutes_stops_with_a_checkpoint_to_resume(celeba_tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    r = train(["--data", str(celeba_tiny), "--out", str(out), "--max-minutes", "0.0001"], tmp_path)
+    assert "done: 1 steps" in r.stdout  # the time is up after the first step (3 epochs of 3 were asked for)
+    assert torch.load(out / "state.pt", weights_only=False)["step"] == 1
+    r = train(["--data", str(celeba_tiny), "--out", str(out), "--max-steps", "3", "--resume"], tmp_path)
+    assert "resumed" in r.stdout and "done: 3 steps" in r.stdout
+
+
+@pytest.mark.slow
 def test_init_from_a_checkpoint(celeba_tiny: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     train(["--data", str(celeba_tiny), "--out", str(first), "--max-steps", "1"], tmp_path)
@@ -91,7 +102,10 @@ def test_ddp_two_cpu_ranks(celeba_tiny: Path, tmp_path: Path) -> None:
         port = sock.getsockname()[1]
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
                 "--master_addr", "127.0.0.1", "--master_port", str(port)]
-    train(["--data", str(celeba_tiny), "--out", str(out), "--max-steps", "3"], tmp_path, launcher=torchrun)
+    # --max-minutes: rank 0's clock is broadcast after every step (the limit itself is not reached)
+    r = train(["--data", str(celeba_tiny), "--out", str(out), "--max-steps", "3", "--max-minutes", "30"], tmp_path,
+              launcher=torchrun)
+    assert "done: 3 steps" in r.stdout
     log = (out / "log.csv").read_text().splitlines()
     assert len(log) >= 2
     model = IFcVAEGAN.load(out / "last")

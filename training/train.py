@@ -48,6 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "e.g. to go on training the shipped weights/ where runs/NAME/state.pt is gone")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
+    ap.add_argument("--max-minutes", type=float, default=0,
+                    help="stop with a checkpoint after this many minutes of this call (0: no limit), "
+                         "e.g. to fit a time-limited machine; --resume goes on from there")
     ap.add_argument("--batch-size", type=int, default=64, help="per process")
     ap.add_argument("--lr", type=float, default=2e-4, help="RMSprop learning rate (all networks)")
     ap.add_argument("--seed", type=int, default=0)
@@ -171,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         # the run's own settings; options added to this script since the run started keep their defaults
         saved_args = {**vars(parse_args(["--data", args.data, "--out", args.out])),
                       **json.loads((out / "args.json").read_text())}
-        for k in ("data", "out", "resume", "epochs", "max_steps", "no_progress", "threads",
+        for k in ("data", "out", "resume", "epochs", "max_steps", "max_minutes", "no_progress", "threads",
                   "sample_minutes", "ckpt_minutes", "device", "cache_dir"):
             saved_args[k] = getattr(args, k)
         args = argparse.Namespace(**saved_args)
@@ -248,8 +251,17 @@ def main(argv: list[str] | None = None) -> None:
         tmp.replace(state_file)
         model.save_pretrained(out / "last")
 
-    t_sample = t_ckpt = time.time()
+    t_sample = t_ckpt = t_call = time.time()
     t_start = time.time() - elapsed
+
+    def out_of_time() -> bool:
+        """``--max-minutes`` passed (rank 0's clock decides, so that all ranks stop at the same step)."""
+        if not args.max_minutes:
+            return False
+        flag = torch.tensor(float(time.time() - t_call > args.max_minutes * 60), device=device)
+        if world > 1:
+            dist.broadcast(flag, 0)
+        return bool(flag.item())
     model.train()
     while epoch < args.epochs and not (args.max_steps and step >= args.max_steps):
         bar = tqdm(batches(len(train_x), args.batch_size, epoch, args.seed, rank, world, skip),
@@ -298,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
             if lead and now - t_sample > args.sample_minutes * 60:
                 sample_grid(model, fixed, out / "samples" / f"step{step:07d}.png")
                 t_sample = now
-            done = args.max_steps and step >= args.max_steps
+            done = bool(args.max_steps and step >= args.max_steps) or out_of_time()
             if now - t_ckpt > args.ckpt_minutes * 60 or done:
                 save_state(epoch, s + 1)
                 t_ckpt = now
