@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 from gradio.data_classes import FileData  # noqa: E402
 from gradio.utils import get_upload_folder  # noqa: E402
 from gradio_client.utils import is_file_obj_with_meta, is_http_url_like, traverse  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from model import CheckpointError  # noqa: E402
 from model.images import load_image, save_png  # noqa: E402
@@ -37,6 +38,7 @@ from model.limits import (  # noqa: E402
 from model.pipeline import (  # noqa: E402
     VALUE_RANGE, WEIGHTS_ENV, Analysis, Deadline, EditResult, FaceEditor, default_weights,
 )
+from model.request_limit import RequestSizeLimit  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 ALL_FACES = "All faces"
@@ -279,7 +281,8 @@ def launch(demo: gr.Blocks, host: str, port: int, **options: Any) -> None:
     (e.g. ``prevent_thread_lock=True`` to serve from a background thread)."""
     demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_BYTES,
                 state_session_capacity=MAX_SESSIONS, show_error=True, ssr_mode=False, mcp_server=False,
-                pwa=False, footer_links=["api"], theme=THEME, css=CSS, **options)
+                pwa=False, footer_links=["api"], theme=THEME, css=CSS,
+                app_kwargs={"middleware": [Middleware(RequestSizeLimit)]}, **options)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,3 +36,7 @@ QUEUE_SIZE: int = 32
 #: decoded at MAX_IMAGE_PIXELS), so 40 sessions bound that memory to ~6 GB in the worst case.
 SESSION_TTL_S: int = 1800
 MAX_SESSIONS: int = 40
+
+#: Web app: largest request body outside file uploads (API calls carry a few short fields; uploads
+#: are capped at MAX_FILE_BYTES by Gradio itself).
+MAX_REQUEST_BYTES: int = 1024 * 1024

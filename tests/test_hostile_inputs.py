@@ -10,7 +10,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageOps
 
-from model.limits import MAX_FILE_BYTES
+from model.limits import MAX_FILE_BYTES, MAX_REQUEST_BYTES
 from tests.app_server import AppServer
 from tests.hostile_corpus import PORTRAIT, Case, build
 
@@ -106,6 +106,23 @@ def test_server_refuses_an_upload_over_the_limit(server: AppServer) -> None:
     r = httpx.post(server.url + "gradio_api/upload", files={"files": ("big.jpg", body, "image/jpeg")}, timeout=60)
     assert r.status_code == 413 and "maximum allowed size" in r.text
     assert server.alive()
+
+
+def test_server_refuses_an_oversized_api_call(server: AppServer, client: Client) -> None:
+    """A huge JSON body (with or without Content-Length) gets 413 before Gradio reads it into memory."""
+    big = b'{"data": ["' + b"x" * (2 * MAX_REQUEST_BYTES) + b'"]}'
+    url = server.url + "gradio_api/call/edit"
+    r = httpx.post(url, content=big, headers={"content-type": "application/json"}, timeout=60)
+    assert r.status_code == 413 and "too large" in r.json()["error"]
+
+    def chunks():  # no Content-Length: the body arrives in pieces and is cut off once over the limit
+        for _ in range(4 * MAX_REQUEST_BYTES // 65536):
+            yield b"x" * 65536
+
+    r = httpx.post(url, content=chunks(), headers={"content-type": "application/json"}, timeout=60)
+    assert r.status_code == 413 and "too large" in r.text
+    assert server.alive() and send(client, PORTRAIT)[0] == "edited"  # normal calls are untouched
+    assert "Traceback" not in server.log(), server.log()
 
 
 def test_shutdown_deletes_uploads_and_outputs(weights_dir: Path, tmp_path: Path) -> None:
