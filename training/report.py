@@ -103,18 +103,24 @@ def markdown_report(m: dict[str, Any]) -> str:
 
 
 def ablation_table(results: dict[str, dict[str, Any]], weights_off: dict[str, list[str]]) -> str:
-    """One row per variant (its evaluation's ``metrics.json``), headline numbers side by side."""
+    """One row per variant (its evaluation's ``metrics.json``), headline numbers side by side.
+
+    "Edit gain" is edit success minus the judge's score on the plain reconstructions, over both
+    directions: what the attribute input adds, whatever the judge makes of the reconstructions.
+    """
     lines = [
         _row(["variant", "terms off", "encoder acc", "encoder bal. acc", "edit off→on (recon)",
-              "edit on→off (recon)", "others kept", "identity dist · same", "PSNR", "SSIM"]),
-        _row(["---"] * 10),
+              "edit on→off (recon)", "edit gain", "others kept", "identity dist · same", "PSNR", "SSIM"]),
+        _row(["---"] * 11),
     ]
     for name, m in results.items():
         s, r = m["summary"], m["reconstruction"]
+        gain = (None if s["edit_success"] is None or s["edit_baseline"] is None
+                else f"{100 * (s['edit_success'] - s['edit_baseline']):+.1f} pts")
         lines.append(_row([
             name, ", ".join(weights_off[name]) or "none", pct(s["accuracy"]), pct(s["balanced_accuracy"]),
             f"{pct(s['edit_success_on'])} ({pct(s['edit_baseline_on'])})",
-            f"{pct(s['edit_success_off'])} ({pct(s['edit_baseline_off'])})", pct(s["others_kept"]),
+            f"{pct(s['edit_success_off'])} ({pct(s['edit_baseline_off'])})", gain or "–", pct(s["others_kept"]),
             f"{num(s['identity_distance'], 2)} · {pct(s['identity_same'])}", num(r["psnr"], 2), num(r["ssim"]),
         ]))
     return "\n".join(lines) + "\n"
