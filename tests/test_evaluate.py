@@ -89,6 +89,8 @@ def test_ablation_trains_variants_and_tabulates_them(celeba_tiny: Path, tmp_path
     assert IFcVAEGAN.load(out / "full" / "last").config.loss_weights["aux"] > 0
     for variant in ("full", "no_aux"):
         assert json.loads((out / variant / "eval" / "metrics.json").read_text())["images"] == 4
+    sheet = Image.open(out / "ablation.png")  # the two variants' grids side by side (4 faces of 65 px each)
+    assert sheet.size == (2 * (4 * 65 + 1) + 10, 16 + (2 + 6) * 65 + 1)
     summary = json.loads((out / "ablation.json").read_text())
     assert summary["no_aux"]["terms_off"] == ["aux"]
     # a second call reuses the finished evaluations instead of training again

@@ -6,7 +6,8 @@ Every variant is trained by ``training/train.py`` (same seed, same data order, `
 updates; options this command does not know, e.g. ``--bf16 --threads 2 --batch-size 64``, are
 passed on to it) into ``--out/VARIANT``, then evaluated by ``training/evaluate.py`` into
 ``--out/VARIANT/eval``. The side-by-side table goes to ``--out/ablation.md`` and
-``--out/ablation.json``. Rerunning continues unfinished runs and reuses finished evaluations.
+``--out/ablation.json``, and the variants' sample grids (first four faces) side by side to
+``--out/ablation.png``. Rerunning continues unfinished runs and reuses finished evaluations.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
+
+from PIL import Image, ImageDraw  # noqa: E402
 
 from training import evaluate, train  # noqa: E402
 from training.report import ablation_table  # noqa: E402
@@ -68,6 +71,21 @@ def run_variant(name: str, args: argparse.Namespace, train_args: list[str]) -> d
                           "--identity-limit", str(args.identity_limit), *cache])
 
 
+def comparison_grid(grids: dict[str, Path], out: Path, faces: int = 4, tile: int = 65) -> None:
+    """The first ``faces`` columns of each variant's sample grid side by side, each under its name."""
+    label, gap = 16, 10
+    crops = {name: Image.open(path).convert("RGB") for name, path in grids.items()}
+    crops = {name: im.crop((0, 0, min(im.width, faces * tile + 1), im.height)) for name, im in crops.items()}
+    width = sum(im.width for im in crops.values()) + gap * (len(crops) - 1)
+    sheet = Image.new("RGB", (width, label + max(im.height for im in crops.values())), "white")
+    draw, x = ImageDraw.Draw(sheet), 0
+    for name, im in crops.items():
+        draw.text((x + 2, 2), name, fill="black")
+        sheet.paste(im, (x, label))
+        x += im.width + gap
+    sheet.save(out)
+
+
 def main(argv: list[str] | None = None) -> str:
     args, train_args = parse_args(argv)
     results = {name: run_variant(name, args, train_args) for name in args.variants}
@@ -77,6 +95,7 @@ def main(argv: list[str] | None = None) -> str:
         {name: {"terms_off": list(VARIANTS[name]), "summary": m["summary"], "reconstruction": m["reconstruction"]}
          for name, m in results.items()}, indent=2))
     (out / "ablation.md").write_text(table)
+    comparison_grid({name: out / name / "eval" / "samples.png" for name in results}, out / "ablation.png")
     print(table)
     return table
 
