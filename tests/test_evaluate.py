@@ -85,6 +85,7 @@ def test_ablation_trains_variants_and_tabulates_them(celeba_tiny: Path, tmp_path
     run("training.ablation", args)
     table = (out / "ablation.md").read_text()
     assert "| full | none |" in table and "| no_aux | aux |" in table
+    assert table.startswith("Command: `python -m training.ablation --data ") and "the same 2 steps" in table
     assert IFcVAEGAN.load(out / "no_aux" / "last").config.loss_weights["aux"] == 0.0
     assert IFcVAEGAN.load(out / "full" / "last").config.loss_weights["aux"] > 0
     for variant in ("full", "no_aux"):

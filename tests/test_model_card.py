@@ -106,6 +106,17 @@ def test_card_without_any_numbers(files: dict[str, Path]) -> None:
     card = ModelCard.load(files["ckpt"] / "README.md")
     assert card.data.eval_results is None and "model-index" not in card.content
     assert "Not measured yet" in card.text and "Training run: not measured" in card.text
+    assert "Ablation" not in card.text
+
+
+def test_card_carries_the_ablation_table(files: dict[str, Path], tmp_path: Path) -> None:
+    table = "Command: `python -m training.ablation --max-steps 9`\n\n| variant | terms off |\n| --- | --- |\n| no_aux | aux |\n"
+    (tmp_path / "ablation.md").write_text(table)
+    assert model_card.main(["--weights", str(files["ckpt"]), "--metrics", str(files["metrics"]),
+                            "--ablation", str(tmp_path / "ablation.md")]) == 0
+    text = ModelCard.load(files["ckpt"] / "README.md").text
+    evaluation = text[text.index("## Evaluation"):]
+    assert "### Ablation (the paper's RQ4)" in evaluation and table.strip() in evaluation
 
 
 def test_card_refuses_missing_inputs(files: dict[str, Path], capsys: pytest.CaptureFixture) -> None:

@@ -320,8 +320,16 @@ def parameter_count(*modules: torch.nn.Module) -> str:
     return f"{sum(p.numel() for m in modules for p in m.parameters()):,}"
 
 
+def ablation_section(ablation: str | None) -> str:
+    """``training.ablation``'s ablation.md under its own heading, or nothing."""
+    if not ablation:
+        return ""
+    return ("\n\n### Ablation (the paper's RQ4)\n\nShort runs of the same architecture with one loss term "
+            "off, against a full run of the same budget (not this checkpoint):\n\n" + ablation.strip())
+
+
 def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, Any] | None,
-               repo_id: str | None = None, notes: str | None = None) -> ModelCard:
+               repo_id: str | None = None, notes: str | None = None, ablation: str | None = None) -> ModelCard:
     """The model card of a loaded checkpoint: metadata, usage, training, evaluation."""
     cfg = model.config
     results = eval_results(metrics, cfg.attributes)
@@ -335,7 +343,8 @@ def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, 
         attributes=list(cfg.attributes), z_dim=cfg.z_dim, image_size=cfg.image_size, widths=list(cfg.widths),
         loss_weights=", ".join(f"{k} {v:g}" for k, v in cfg.loss_weights.items()),
         params=parameter_count(model), edit_params=parameter_count(model.encoder, model.decoder),
-        training=training_section(run) + (f"\n\n{notes.strip()}" if notes else ""), evaluation=evaluation_section(metrics, cfg.attributes),
+        training=training_section(run) + (f"\n\n{notes.strip()}" if notes else ""),
+        evaluation=evaluation_section(metrics, cfg.attributes) + ablation_section(ablation),
         license_link=LICENSE_LINK)
 
 
@@ -349,13 +358,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="where to write the card (default: WEIGHTS/README.md)")
     ap.add_argument("--notes", type=Path, default=None,
                     help="a Markdown file added to the training section (e.g. how this checkpoint was picked)")
+    ap.add_argument("--ablation", type=Path, default=None,
+                    help="training.ablation's ablation.md, added to the evaluation section")
     args = ap.parse_args(argv)
     try:
         model = IFcVAEGAN.load(args.weights)
         run = training_run(args.train_run) if args.train_run else None
         metrics = load_metrics(args.metrics, run, model.attributes)
         notes = args.notes.read_text() if args.notes else None
-        card = build_card(model, metrics, run, args.repo_id, notes)
+        ablation = args.ablation.read_text() if args.ablation else None
+        card = build_card(model, metrics, run, args.repo_id, notes, ablation)
     except (OSError, ValueError, KeyError) as e:  # missing files, bad JSON, unloadable checkpoint
         print(f"model card: {e}", file=sys.stderr)
         return 1
