@@ -58,6 +58,15 @@ def test_resume_continues_exactly(celeba_tiny: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_budget_ending_with_an_epoch_still_validates_it(celeba_tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    r = train(["--data", str(celeba_tiny), "--out", str(out), "--max-steps", "3"], tmp_path)  # 6 faces / batch 2
+    assert "done: 3 steps" in r.stdout
+    assert [line.split(",")[0] for line in (out / "val.csv").read_text().splitlines()[1:]] == ["1"]
+    assert json.loads((out / "best" / "metrics.json").read_text())["epoch"] == 1
+
+
+@pytest.mark.slow
 def test_max_minutes_stops_with_a_checkpoint_to_resume(celeba_tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     r = train(["--data", str(celeba_tiny), "--out", str(out), "--max-minutes", "0.0001"], tmp_path)

@@ -263,7 +263,8 @@ def main(argv: list[str] | None = None) -> None:
             dist.broadcast(flag, 0)
         return bool(flag.item())
     model.train()
-    while epoch < args.epochs and not (args.max_steps and step >= args.max_steps):
+    stop = bool(args.max_steps and step >= args.max_steps)
+    while epoch < args.epochs and not stop:
         bar = tqdm(batches(len(train_x), args.batch_size, epoch, args.seed, rank, world, skip),
                    total=n_steps, initial=skip, desc=f"epoch {epoch + 1}/{args.epochs}", disable=show)
         t_log, n_log = time.time(), 0
@@ -310,12 +311,12 @@ def main(argv: list[str] | None = None) -> None:
             if lead and now - t_sample > args.sample_minutes * 60:
                 sample_grid(model, fixed, out / "samples" / f"step{step:07d}.png")
                 t_sample = now
-            done = bool(args.max_steps and step >= args.max_steps) or out_of_time()
-            if now - t_ckpt > args.ckpt_minutes * 60 or done:
+            stop = bool(args.max_steps and step >= args.max_steps) or out_of_time()
+            if now - t_ckpt > args.ckpt_minutes * 60 or stop:
                 save_state(epoch, s + 1)
                 t_ckpt = now
-            if done:
-                break
+            if stop and s < n_steps - 1:
+                break  # mid-epoch; stopping on an epoch's last step still validates it below
         else:
             # end of epoch: validate, keep the best, checkpoint at the next epoch's start
             epoch, skip = epoch + 1, 0
