@@ -114,8 +114,8 @@ def evaluate(model: IFcVAEGAN, judge: AttributeJudge, images: torch.Tensor, labe
     embedder = FaceEmbedder() if n_id else None
     tallies = {(a, d): EditTally(c, t) for a, c in zip(model.attributes, columns) for d, t in DIRECTIONS.items()}
     cls_pred, judge_real, rec_mse, rec_psnr, rec_ssim, rec_id = [], [], [], [], [], []
-    found = {"original": [], "reconstruction": [], "edit": []}
-    originals: list[Any] = []  # embeddings of the first n_id real crops
+    found = {"reconstruction": [], "edit": []}
+    originals: list[Any] = []  # embeddings of the first n_id real crops (None: no face found)
 
     with torch.inference_mode(), tqdm(total=n, desc="evaluate", unit="img") as bar:
         for i in range(0, n, batch_size):
@@ -135,7 +135,6 @@ def evaluate(model: IFcVAEGAN, judge: AttributeJudge, images: torch.Tensor, labe
                 emb_x = embedder.embed_batch(images[i:i + k])
                 emb_rec = embedder.embed_batch(to_uint8(rec[:k]))
                 originals += emb_x
-                found["original"] += [e is not None for e in emb_x]
                 found["reconstruction"] += [e is not None for e in emb_rec]
                 rec_id += [distance(a, b) for a, b in zip(emb_x, emb_rec)]
             for (attr, _), tally in tallies.items():
@@ -178,7 +177,8 @@ def evaluate(model: IFcVAEGAN, judge: AttributeJudge, images: torch.Tensor, labe
         "identity": {
             "threshold": SAME_PERSON_THRESHOLD,
             "upsample": embedder.upsample if embedder else None,
-            "detection_rate": {k: (sum(v) / len(v) if v else None) for k, v in found.items()},
+            "detection_rate": {k: (sum(v) / len(v) if v else None)
+                               for k, v in {"original": [e is not None for e in originals], **found}.items()},
             "reconstruction": distance_summary(rec_id, SAME_PERSON_THRESHOLD),
             "reference": identity_reference(embedder, images, identities, originals)
             if embedder and identities else None,

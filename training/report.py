@@ -78,9 +78,9 @@ def markdown_report(m: dict[str, Any]) -> str:
               f"- Edit success over all attributes and both directions: {pct(s['edit_success'])} "
               f"(judge on the reconstructions: {pct(s['edit_baseline'])}); others kept {pct(s['others_kept'])}.",
               f"- Edits as the app pastes them (the original crop plus the edit's change under the face mask): "
-              f"edit success {pct(s.get('detail_success_on'))} off→on, {pct(s.get('detail_success_off'))} on→off"
-              + (f"; identity original→pasted edit: mean distance {num(s.get('identity_distance_detail'), 2)}, "
-                 f"{pct(s.get('identity_same_detail'))} same person." if m["identity_images"] else ".")]
+              f"edit success {pct(s['detail_success_on'])} off→on, {pct(s['detail_success_off'])} on→off"
+              + (f"; identity original→pasted edit: mean distance {num(s['identity_distance_detail'], 2)}, "
+                 f"{pct(s['identity_same_detail'])} same person." if m["identity_images"] else ".")]
     if m["identity_images"]:
         lines += [
             f"- Identity original→reconstruction: mean distance {num(rid['mean_distance'], 2)}, "

@@ -254,16 +254,22 @@ def main(argv: list[str] | None = None) -> None:
     t_sample = t_ckpt = t_call = time.time()
     t_start = time.time() - elapsed
 
-    def out_of_time() -> bool:
-        """``--max-minutes`` passed (rank 0's clock decides, so that all ranks stop at the same step)."""
+    def budget_spent() -> bool:
+        """``--max-steps`` reached or ``--max-minutes`` passed; under DDP rank 0's clock decides, so
+        that all ranks stop at the same step."""
+        if args.max_steps and step >= args.max_steps:
+            return True
         if not args.max_minutes:
             return False
-        flag = torch.tensor(float(time.time() - t_call > args.max_minutes * 60), device=device)
+        late = time.time() - t_call > args.max_minutes * 60
         if world > 1:
+            flag = torch.tensor(float(late), device=device)
             dist.broadcast(flag, 0)
-        return bool(flag.item())
+            late = bool(flag.item())
+        return late
+
     model.train()
-    stop = bool(args.max_steps and step >= args.max_steps)
+    stop = budget_spent()
     while epoch < args.epochs and not stop:
         bar = tqdm(batches(len(train_x), args.batch_size, epoch, args.seed, rank, world, skip),
                    total=n_steps, initial=skip, desc=f"epoch {epoch + 1}/{args.epochs}", disable=show)
@@ -311,7 +317,7 @@ def main(argv: list[str] | None = None) -> None:
             if lead and now - t_sample > args.sample_minutes * 60:
                 sample_grid(model, fixed, out / "samples" / f"step{step:07d}.png")
                 t_sample = now
-            stop = bool(args.max_steps and step >= args.max_steps) or out_of_time()
+            stop = budget_spent()
             if now - t_ckpt > args.ckpt_minutes * 60 or stop:
                 save_state(epoch, s + 1)
                 t_ckpt = now
