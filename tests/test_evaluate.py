@@ -11,6 +11,7 @@ from PIL import Image
 from model import IFcVAEGAN
 from tests.conftest import REPO
 from training.celeba import CelebA
+from training.edit_sheet import LABEL_WIDTH
 from training.evaluate import reference_partners
 
 
@@ -56,6 +57,10 @@ def test_evaluate_shipped_weights_on_fixture(celeba_tiny: Path, tmp_path: Path) 
     grid = Image.open(out / "samples.png")
     # 4 faces across; rows: originals, reconstructions, one per attribute flipped (64 px + 1 px padding)
     assert grid.size == (4 * 65 + 1, (2 + len(model.attributes)) * 65 + 1)
+    sheet = Image.open(out / "edits.png")
+    # the same 4 faces after a label margin; rows: originals, reconstructions, each attribute flipped as
+    # decoded, then each flipped as the app pastes it
+    assert sheet.size == (LABEL_WIDTH + 4 * 65 + 1, (2 + 2 * len(model.attributes)) * 65 + 1)
 
 
 def test_reference_partners_pick_same_and_other_people() -> None:

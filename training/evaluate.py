@@ -18,7 +18,8 @@ Measures on the split's 64 x 64 crops (``model/preprocessing.py``):
   crop plus the edit's change under the face mask, ``model.paste.add_change``);
 - reconstruction MSE / PSNR / SSIM, and encode+decode speed on this CPU.
 
-Writes ``--out/metrics.json``, ``--out/results.md`` and ``--out/samples.png``.
+Writes ``--out/metrics.json``, ``--out/results.md``, ``--out/samples.png`` (unlabelled grid, as in
+training) and ``--out/edits.png`` (the same faces, rows named, with the edits also as the app pastes them).
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ from training.judge import AttributeJudge  # noqa: E402
 from training.metrics import (  # noqa: E402
     EditTally, accuracy, balanced_accuracy, distance_summary, mse, psnr, ssim,
 )
+from training.edit_sheet import edit_sheet  # noqa: E402
 from training.report import markdown_report  # noqa: E402
 from training.train import sample_grid  # noqa: E402
 
@@ -59,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--judge", default="judge", help="attribute judge folder (python -m training.judge)")
     ap.add_argument("--data", required=True, help="CelebA folder (CelebA's own layout)")
     ap.add_argument("--split", default="test", choices=["train", "val", "test"])
-    ap.add_argument("--out", required=True, help="folder for metrics.json, results.md, samples.png")
+    ap.add_argument("--out", required=True, help="folder for metrics.json, results.md, samples.png, edits.png")
     ap.add_argument("--limit", type=int, default=0, help="evaluate the first N images of the split (0: all)")
     ap.add_argument("--identity-limit", type=int, default=500,
                     help="measure identity (dlib, slow) on the first N of them (0: skip, -1: all)")
@@ -269,7 +271,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out / "results.md").write_text(markdown_report(metrics))
-    sample_grid(model, to_model_input(images[:8]), out / "samples.png")
+    faces = to_model_input(images[:8])
+    sample_grid(model, faces, out / "samples.png")
+    edit_sheet(model, faces, out / "edits.png")
     print((out / "results.md").read_text())
     return metrics
 

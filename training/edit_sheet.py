@@ -1,0 +1,57 @@
+"""A labelled sheet of edits on a few faces: what the model decodes, and what the app shows.
+
+Columns are faces; rows are the originals, their reconstructions, then each attribute flipped as
+the decoder renders it, then the same flips as the app pastes them by default (the original crop
+plus the edit's change under the face mask, ``model.paste.add_change``). Each row is named on the left.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw
+from torchvision.transforms.functional import to_pil_image
+from torchvision.utils import make_grid
+
+from model import IFcVAEGAN
+from model.paste import add_change
+from model.preprocessing import to_uint8
+
+#: Width in pixels of the row-name margin, and the padding between tiles.
+LABEL_WIDTH, PADDING = 150, 1
+
+
+@torch.no_grad()
+def edit_rows(model: IFcVAEGAN, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """(row name, N x 3 x S x S images in [0, 1]) for the sheet; each attribute is flipped from the
+    encoder's own decision (on where it says off, off where it says on)."""
+    was_training = model.training
+    model.eval()
+    mu, _, logits = model.encode(x)
+    p = torch.sigmoid(logits)
+    rec = model.decode(mu, p).float()
+    flipped = {}
+    for j, name in enumerate(model.attributes):
+        y = p.clone()
+        y[:, j] = 1.0 - (p[:, j] > 0.5).float()
+        flipped[name] = model.decode(mu, y).float()
+    model.train(was_training)
+    x = x.float()
+    return [("original", x), ("reconstruction", rec),
+            *((f"{name} flipped", im) for name, im in flipped.items()),
+            *((f"{name} flipped, pasted", add_change(x, rec, im)) for name, im in flipped.items())]
+
+
+def edit_sheet(model: IFcVAEGAN, x: torch.Tensor, path: Path) -> Image.Image:
+    """Write the labelled sheet for the faces ``x`` (N x 3 x S x S in [0, 1]) to ``path`` and return it."""
+    rows = edit_rows(model, x)
+    tile = x.shape[-1] + PADDING
+    grid = make_grid(torch.cat([im for _, im in rows]).cpu(), nrow=len(x), padding=PADDING, pad_value=1.0)
+    sheet = Image.new("RGB", (LABEL_WIDTH + grid.shape[-1], grid.shape[-2]), "white")
+    sheet.paste(to_pil_image(to_uint8(grid)), (LABEL_WIDTH, 0))
+    draw = ImageDraw.Draw(sheet)
+    for i, (name, _) in enumerate(rows):
+        draw.text((4, i * tile + tile // 2 - 6), name, fill="black")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path)
+    return sheet
