@@ -5,7 +5,11 @@ which is how the paper's ablation is reproduced.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
+from torch import nn
 import torch.nn.functional as F
 
 from .ifcvae import IFcVAEGAN
@@ -14,6 +18,23 @@ from .ifcvae import IFcVAEGAN
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """z = mu + sigma * eps."""
     return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+
+
+@contextmanager
+def frozen_batch_stats(module: nn.Module) -> Iterator[None]:
+    """Batch norm layers of ``module`` still normalise with the batch's statistics but leave their
+    running statistics alone: for passes on inputs that inference never sees (reconstructions
+    through the encoder, prior samples through the decoder), whose statistics would otherwise leak
+    into the running averages used at inference and shift every reconstruction's colours."""
+    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, momentum in zip(norms, saved):
+            m.momentum = momentum
 
 
 def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
@@ -39,12 +60,15 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
     if w["cls"]:
         terms["cls"] = F.binary_cross_entropy_with_logits(y_logits.float(), y)
     if w["cls_rec"]:
-        terms["cls_rec"] = F.binary_cross_entropy_with_logits(model.encoder(x_rec)[2].float(), y)
+        with frozen_batch_stats(model.encoder):
+            y_rec_logits = model.encoder(x_rec)[2]
+        terms["cls_rec"] = F.binary_cross_entropy_with_logits(y_rec_logits.float(), y)
     if w["aux"]:
         # the encoder is trained to make the auxiliary net fail: minus its loss
         terms["aux"] = -F.binary_cross_entropy_with_logits(model.aux(z).float(), y)
     if w["gan"]:
-        x_prior = outputs["x_prior"] = model.decoder(torch.randn_like(z), y)
+        with frozen_batch_stats(model.decoder):
+            x_prior = outputs["x_prior"] = model.decoder(torch.randn_like(z), y)
         logits = model.discriminator(torch.cat([x_rec, x_prior]))
         terms["gan"] = F.binary_cross_entropy_with_logits(logits.float(), torch.ones_like(logits.float()))
     total = sum(w[k] * v for k, v in terms.items())

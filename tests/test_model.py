@@ -121,6 +121,32 @@ def test_zero_weight_removes_its_term(term: str) -> None:
         assert all(p.grad is None for p in m.discriminator.parameters())
 
 
+def running_stats(model: IFcVAEGAN) -> dict[str, torch.Tensor]:
+    """Running means and variances of the encoder's and decoder's batch norms (those inference uses)."""
+    return {k: v.clone() for k, v in model.state_dict().items()
+            if k.startswith(("encoder.", "decoder.")) and k.endswith(("running_mean", "running_var"))}
+
+
+def test_only_real_images_update_the_batch_norm_running_statistics() -> None:
+    """Inference normalises with running statistics: reconstructions fed back to the encoder and prior
+    samples through the decoder must not leak into them (they shifted reconstructions' colours)."""
+    x, y = batch()
+    torch.manual_seed(0)
+    full = IFcVAEGAN(ModelConfig(**SMALL)).train()
+    start = running_stats(full)
+    torch.manual_seed(0)
+    plain = IFcVAEGAN(ModelConfig(loss_weights={"cls_rec": 0.0, "gan": 0.0}, **SMALL)).train()
+    torch.manual_seed(1)
+    encoder_decoder_losses(full, x, y)
+    torch.manual_seed(1)
+    encoder_decoder_losses(plain, x, y)  # the same real encode and reconstruction, nothing else
+    after = running_stats(full)
+    assert any(not torch.equal(start[k], after[k]) for k in start)  # the real passes did update them
+    for k, v in running_stats(plain).items():
+        torch.testing.assert_close(after[k], v, rtol=0, atol=0)
+    assert all(m.momentum == 0.1 for m in full.modules() if isinstance(m, torch.nn.BatchNorm2d))
+
+
 def test_pickle_checkpoints_are_refused(tmp_path) -> None:
     (tmp_path / "config.json").write_text(json.dumps(ModelConfig(**SMALL).to_dict()))
     (tmp_path / "pytorch_model.bin").write_bytes(b"not even a pickle")

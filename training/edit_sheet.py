@@ -22,24 +22,27 @@ LABEL_WIDTH, PADDING = 150, 1
 
 
 @torch.no_grad()
-def edit_rows(model: IFcVAEGAN, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
-    """(row name, N x 3 x S x S images in [0, 1]) for the sheet; each attribute is flipped from the
-    encoder's own decision (on where it says off, off where it says on)."""
+def decoded_rows(model: IFcVAEGAN, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """(row name, N x 3 x S x S float images in [0, 1]): the originals, their reconstructions, then
+    each attribute flipped from the encoder's own decision (on where it says off, off where on)."""
     was_training = model.training
     model.eval()
     mu, _, logits = model.encode(x)
     p = torch.sigmoid(logits)
-    rec = model.decode(mu, p).float()
-    flipped = {}
+    rows = [("original", x.float()), ("reconstruction", model.decode(mu, p).float())]
     for j, name in enumerate(model.attributes):
         y = p.clone()
         y[:, j] = 1.0 - (p[:, j] > 0.5).float()
-        flipped[name] = model.decode(mu, y).float()
+        rows.append((f"{name} flipped", model.decode(mu, y).float()))
     model.train(was_training)
-    x = x.float()
-    return [("original", x), ("reconstruction", rec),
-            *((f"{name} flipped", im) for name, im in flipped.items()),
-            *((f"{name} flipped, pasted", add_change(x, rec, im)) for name, im in flipped.items())]
+    return rows
+
+
+def edit_rows(model: IFcVAEGAN, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """:func:`decoded_rows`, then each flip as the app pastes it (``model.paste.add_change``)."""
+    rows = decoded_rows(model, x)
+    (_, original), (_, rec), flips = rows[0], rows[1], rows[2:]
+    return rows + [(f"{name}, pasted", add_change(original, rec, im)) for name, im in flips]
 
 
 def edit_sheet(model: IFcVAEGAN, x: torch.Tensor, path: Path) -> Image.Image:

@@ -36,6 +36,7 @@ from model.config import DEFAULT_ATTRIBUTES, LOSS_TERMS  # noqa: E402
 from model.losses import aux_loss, discriminator_loss, encoder_decoder_losses  # noqa: E402
 from model.preprocessing import to_model_input  # noqa: E402
 from training.celeba import CelebA, load_crops  # noqa: E402
+from training.edit_sheet import decoded_rows  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -135,21 +136,10 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, devic
     return out
 
 
-@torch.no_grad()
 def sample_grid(model: IFcVAEGAN, x: torch.Tensor, path: Path) -> None:
     """Rows: originals, reconstructions, then one row per attribute with that attribute flipped."""
-    was_training = model.training
-    model.eval()
-    mu, _, logits = model.encode(x)
-    p = torch.sigmoid(logits)
-    rows = [x, model.decode(mu, p)]
-    for j in range(p.shape[1]):
-        y = p.clone()
-        y[:, j] = 1.0 - (p[:, j] > 0.5).float()
-        rows.append(model.decode(mu, y))
-    model.train(was_training)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(torch.cat(rows).float().cpu(), path, nrow=len(x), padding=1)
+    save_image(torch.cat([im for _, im in decoded_rows(model, x)]).cpu(), path, nrow=len(x), padding=1)
 
 
 def main(argv: list[str] | None = None) -> None:
