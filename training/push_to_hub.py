@@ -20,6 +20,8 @@ from huggingface_hub import HfApi, constants, get_token  # noqa: E402
 from model import IFcVAEGAN  # noqa: E402
 
 FILES = ("config.json", "model.safetensors", "README.md")
+#: Uploaded too where present: the images the model card shows.
+IMAGES = ("*.png",)
 
 
 class PushError(RuntimeError):
@@ -43,7 +45,7 @@ def push(weights: str | Path, repo_id: str, token: str | None = None, private: b
     try:
         api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
         api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                          allow_patterns=list(FILES), commit_message=message)
+                          allow_patterns=[*FILES, *IMAGES], commit_message=message)
     except OSError as e:  # requests' connection errors are OSErrors
         raise PushError(f"could not reach the Hub to push {repo_id}: {e}") from e
     return f"https://huggingface.co/{repo_id}"
