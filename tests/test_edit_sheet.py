@@ -7,14 +7,14 @@ from PIL import Image
 
 from model import IFcVAEGAN
 from model.paste import face_mask
-from training.edit_sheet import LABEL_WIDTH, edit_rows, edit_sheet
+from training.edit_sheet import LABEL_WIDTH, decoded_rows, edit_rows, edit_sheet
 
 
 def test_rows_name_decoded_and_pasted_flips(weights_dir: Path) -> None:
     model = IFcVAEGAN.load(weights_dir)
     torch.manual_seed(0)
     x = torch.rand(3, 3, 64, 64)
-    rows = dict(edit_rows(model, x))
+    rows = dict(edit_rows(decoded_rows(model, x)))
     names = list(rows)
     assert names[:2] == ["original", "reconstruction"]
     assert names[2:] == [f"{a} flipped" for a in model.attributes] + [f"{a} flipped, pasted" for a in model.attributes]
@@ -32,7 +32,7 @@ def test_rows_name_decoded_and_pasted_flips(weights_dir: Path) -> None:
 def test_sheet_has_a_label_margin_and_one_tile_per_face_and_row(weights_dir: Path, tmp_path: Path) -> None:
     model = IFcVAEGAN.load(weights_dir)
     x = torch.rand(2, 3, 64, 64)
-    edit_sheet(model, x, tmp_path / "sheet" / "edits.png")
+    edit_sheet(edit_rows(decoded_rows(model, x)), tmp_path / "sheet" / "edits.png")
     sheet = Image.open(tmp_path / "sheet" / "edits.png").convert("RGB")
     assert sheet.size == (LABEL_WIDTH + 2 * 65 + 1, (2 + 2 * model.config.num_attributes) * 65 + 1)
     margin = np.asarray(sheet.crop((0, 0, LABEL_WIDTH, 65)))

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageDraw
 from torchvision.transforms.functional import to_pil_image
-from torchvision.utils import make_grid
+from torchvision.utils import make_grid, save_image
 
 from model import IFcVAEGAN
 from model.paste import add_change
@@ -38,18 +38,23 @@ def decoded_rows(model: IFcVAEGAN, x: torch.Tensor) -> list[tuple[str, torch.Ten
     return rows
 
 
-def edit_rows(model: IFcVAEGAN, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+def edit_rows(decoded: list[tuple[str, torch.Tensor]]) -> list[tuple[str, torch.Tensor]]:
     """:func:`decoded_rows`, then each flip as the app pastes it (``model.paste.add_change``)."""
-    rows = decoded_rows(model, x)
-    (_, original), (_, rec), flips = rows[0], rows[1], rows[2:]
-    return rows + [(f"{name}, pasted", add_change(original, rec, im)) for name, im in flips]
+    (_, original), (_, rec), flips = decoded[0], decoded[1], decoded[2:]
+    return decoded + [(f"{name}, pasted", add_change(original, rec, im)) for name, im in flips]
 
 
-def edit_sheet(model: IFcVAEGAN, x: torch.Tensor, path: Path) -> Image.Image:
-    """Write the labelled sheet for the faces ``x`` (N x 3 x S x S in [0, 1]) to ``path`` and return it."""
-    rows = edit_rows(model, x)
-    tile = x.shape[-1] + PADDING
-    grid = make_grid(torch.cat([im for _, im in rows]).cpu(), nrow=len(x), padding=PADDING, pad_value=1.0)
+def save_grid(rows: list[tuple[str, torch.Tensor]], path: Path) -> None:
+    """The rows as one unlabelled grid (a row of tiles per entry), as training's ``samples/*.png``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(torch.cat([im for _, im in rows]).cpu(), path, nrow=len(rows[0][1]), padding=PADDING)
+
+
+def edit_sheet(rows: list[tuple[str, torch.Tensor]], path: Path) -> Image.Image:
+    """Write the rows (e.g. :func:`edit_rows`) as a sheet with each row named on the left; return it."""
+    faces = rows[0][1]
+    tile = faces.shape[-1] + PADDING
+    grid = make_grid(torch.cat([im for _, im in rows]).cpu(), nrow=len(faces), padding=PADDING, pad_value=1.0)
     sheet = Image.new("RGB", (LABEL_WIDTH + grid.shape[-1], grid.shape[-2]), "white")
     sheet.paste(to_pil_image(to_uint8(grid)), (LABEL_WIDTH, 0))
     draw = ImageDraw.Draw(sheet)

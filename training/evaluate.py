@@ -47,9 +47,8 @@ from training.judge import AttributeJudge  # noqa: E402
 from training.metrics import (  # noqa: E402
     EditTally, accuracy, balanced_accuracy, distance_summary, mse, psnr, ssim,
 )
-from training.edit_sheet import edit_sheet  # noqa: E402
+from training.edit_sheet import decoded_rows, edit_rows, edit_sheet, save_grid  # noqa: E402
 from training.report import markdown_report  # noqa: E402
-from training.train import sample_grid  # noqa: E402
 
 #: Edit directions: name -> the attribute value the edit sets (applied to faces labelled otherwise).
 DIRECTIONS: dict[str, bool] = {"on": True, "off": False}
@@ -271,9 +270,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out / "results.md").write_text(markdown_report(metrics))
-    faces = to_model_input(images[:8])
-    sample_grid(model, faces, out / "samples.png")
-    edit_sheet(model, faces, out / "edits.png")
+    rows = decoded_rows(model, to_model_input(images[:8]))  # decoded once for both pictures
+    save_grid(rows, out / "samples.png")
+    edit_sheet(edit_rows(rows), out / "edits.png")
     print((out / "results.md").read_text())
     return metrics
 

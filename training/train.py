@@ -28,7 +28,6 @@ import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn.parallel import DistributedDataParallel  # noqa: E402
-from torchvision.utils import save_image  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from model import IFcVAEGAN, ModelConfig  # noqa: E402
@@ -36,7 +35,7 @@ from model.config import DEFAULT_ATTRIBUTES, LOSS_TERMS  # noqa: E402
 from model.losses import aux_loss, discriminator_loss, encoder_decoder_losses  # noqa: E402
 from model.preprocessing import to_model_input  # noqa: E402
 from training.celeba import CelebA, load_crops  # noqa: E402
-from training.edit_sheet import decoded_rows  # noqa: E402
+from training.edit_sheet import decoded_rows, save_grid  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -138,8 +137,7 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, devic
 
 def sample_grid(model: IFcVAEGAN, x: torch.Tensor, path: Path) -> None:
     """Rows: originals, reconstructions, then one row per attribute with that attribute flipped."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(torch.cat([im for _, im in decoded_rows(model, x)]).cpu(), path, nrow=len(x), padding=1)
+    save_grid(decoded_rows(model, x), path)
 
 
 def main(argv: list[str] | None = None) -> None:
