@@ -54,7 +54,9 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
     terms: dict[str, torch.Tensor] = {}
     outputs = {"z": z, "x_rec": x_rec}
     if w["rec"]:
-        terms["rec"] = F.binary_cross_entropy(x_rec.float(), x.float(), reduction="sum") / len(x)
+        # in float32 outside autocast: CUDA's autocast refuses binary_cross_entropy on probabilities
+        with torch.autocast(x.device.type, enabled=False):
+            terms["rec"] = F.binary_cross_entropy(x_rec.float(), x.float(), reduction="sum") / len(x)
     if w["kl"]:
         terms["kl"] = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / len(x)
     if w["cls"]:

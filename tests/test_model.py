@@ -121,6 +121,24 @@ def test_zero_weight_removes_its_term(term: str) -> None:
         assert all(p.grad is None for p in m.discriminator.parameters())
 
 
+def test_losses_run_under_autocast_that_refuses_probability_bce(model: IFcVAEGAN, monkeypatch) -> None:
+    """CUDA's autocast raises on ``binary_cross_entropy``: the reconstruction term must run outside it."""
+    import torch.nn.functional as F
+
+    plain_bce = F.binary_cross_entropy
+
+    def refusing_bce(*args, **kwargs):
+        if torch.is_autocast_enabled("cpu"):
+            raise RuntimeError("binary_cross_entropy is unsafe to autocast")
+        return plain_bce(*args, **kwargs)
+
+    monkeypatch.setattr(F, "binary_cross_entropy", refusing_bce)
+    x, y = batch()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        total, terms, _ = encoder_decoder_losses(model.train(), x, y)
+    assert terms["rec"].dtype == torch.float32 and torch.isfinite(total)
+
+
 def running_stats(model: IFcVAEGAN) -> dict[str, torch.Tensor]:
     """Running means and variances of the encoder's and decoder's batch norms (those inference uses)."""
     return {k: v.clone() for k, v in model.state_dict().items()

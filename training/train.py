@@ -153,6 +153,8 @@ def main(argv: list[str] | None = None) -> None:
             torch.cuda.set_device(device)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if device.startswith("cuda"):
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest convolutions
     lead = rank == 0
     out = Path(args.out)
     state_file = out / "state.pt"
