@@ -18,6 +18,11 @@ CELEBA_ATTRIBUTES: tuple[str, ...] = (
 #: The attributes the shipped editor controls.
 DEFAULT_ATTRIBUTES: tuple[str, ...] = ("Smiling", "Eyeglasses", "Bangs", "No_Beard", "Male", "Young")
 
+#: How the encoder fights the auxiliary net (``ModelConfig.aux_objective``): ``negated_bce`` is the
+#: paper's (minus the auxiliary net's BCE); ``confusion`` pulls the auxiliary net's predictions to the
+#: batch's attribute frequencies (see ``model.losses.adversarial_aux_term``).
+AUX_OBJECTIVES: tuple[str, ...] = ("negated_bce", "confusion")
+
 #: Names of the loss terms; each has a weight in :attr:`ModelConfig.loss_weights`.
 LOSS_TERMS: tuple[str, ...] = ("rec", "kl", "cls", "cls_rec", "aux", "gan")
 
@@ -50,6 +55,7 @@ class ModelConfig:
     aux_hidden: int = 1000
     attributes: tuple[str, ...] = DEFAULT_ATTRIBUTES
     loss_weights: dict[str, float] = field(default_factory=default_loss_weights)
+    aux_objective: str = "negated_bce"
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -61,6 +67,8 @@ class ModelConfig:
         bad = [a for a in self.attributes if a not in CELEBA_ATTRIBUTES]
         if bad:
             raise ValueError(f"unknown CelebA attributes {bad}")
+        if self.aux_objective not in AUX_OBJECTIVES:
+            raise ValueError(f"unknown aux_objective {self.aux_objective!r}; known: {list(AUX_OBJECTIVES)}")
         if not self.attributes:
             raise ValueError("a model needs at least one attribute")
         down = 2 ** len(self.widths)

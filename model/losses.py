@@ -66,8 +66,7 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
             y_rec_logits = model.encoder(x_rec)[2]
         terms["cls_rec"] = F.binary_cross_entropy_with_logits(y_rec_logits.float(), y)
     if w["aux"]:
-        # the encoder is trained to make the auxiliary net fail: minus its loss
-        terms["aux"] = -F.binary_cross_entropy_with_logits(model.aux(z).float(), y)
+        terms["aux"] = adversarial_aux_term(model.aux(z).float(), y, model.config.aux_objective)
     if w["gan"]:
         with frozen_batch_stats(model.decoder):
             x_prior = outputs["x_prior"] = model.decoder(torch.randn_like(z), y)
@@ -75,6 +74,21 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
         terms["gan"] = F.binary_cross_entropy_with_logits(logits.float(), torch.ones_like(logits.float()))
     total = sum(w[k] * v for k, v in terms.items())
     return total, terms, outputs
+
+
+def adversarial_aux_term(aux_logits: torch.Tensor, y: torch.Tensor, objective: str) -> torch.Tensor:
+    """The encoder's term against the auxiliary net, which reads the attributes from z.
+
+    ``negated_bce`` (the paper's): minus the auxiliary net's BCE. It has no floor, so the encoder can
+    also win by making the auxiliary net confidently wrong, i.e. by keeping the attributes in z.
+    ``confusion``: the KL divergence from the batch's attribute frequencies to the auxiliary net's
+    predictions (mean over attributes); 0 when z tells the auxiliary net nothing beyond the frequencies.
+    """
+    if objective == "negated_bce":
+        return -F.binary_cross_entropy_with_logits(aux_logits, y)
+    freq = y.float().mean(0, keepdim=True).expand_as(aux_logits)
+    neg_entropy = torch.special.xlogy(freq, freq) + torch.special.xlogy(1 - freq, 1 - freq)
+    return (F.binary_cross_entropy_with_logits(aux_logits, freq, reduction="none") + neg_entropy).mean()
 
 
 def aux_loss(model: IFcVAEGAN, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,7 @@ import torch
 
 from model import CheckpointError, IFcVAEGAN, ModelConfig
 from model.config import LOSS_TERMS
-from model.losses import aux_loss, discriminator_loss, encoder_decoder_losses
+from model.losses import adversarial_aux_term, aux_loss, discriminator_loss, encoder_decoder_losses
 
 SMALL = dict(widths=(8, 16, 16, 32), z_dim=12, aux_hidden=32)
 
@@ -46,9 +46,10 @@ def test_wrong_input_shape_is_a_clear_error(model: IFcVAEGAN) -> None:
 
 
 def test_config_round_trip() -> None:
-    cfg = ModelConfig(attributes=("Smiling", "Eyeglasses"), loss_weights={"gan": 0.0}, **SMALL)
+    cfg = ModelConfig(attributes=("Smiling", "Eyeglasses"), loss_weights={"gan": 0.0}, aux_objective="confusion",
+                      **SMALL)
     again = ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
-    assert again == cfg
+    assert again == cfg and again.aux_objective == "confusion"
     assert again.loss_weights["gan"] == 0.0 and again.loss_weights["rec"] == 1.0
 
 
@@ -57,6 +58,7 @@ def test_config_round_trip() -> None:
     ({"attributes": ["Smiling", "Purple_Hair"]}, "unknown CelebA attributes"),
     ({"loss_weights": {"perceptual": 1.0}}, "unknown loss terms"),
     ({"image_size": 60}, "multiple of"),
+    ({"aux_objective": "maximise"}, "unknown aux_objective"),
 ])
 def test_config_rejects_bad_values(bad: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
@@ -137,6 +139,29 @@ def test_losses_run_under_autocast_that_refuses_probability_bce(model: IFcVAEGAN
     with torch.autocast("cpu", dtype=torch.bfloat16):
         total, terms, _ = encoder_decoder_losses(model.train(), x, y)
     assert terms["rec"].dtype == torch.float32 and torch.isfinite(total)
+
+
+def test_confusion_objective_has_a_floor_that_the_papers_lacks() -> None:
+    """``confusion`` is 0 exactly when the auxiliary net predicts the attribute frequencies and
+    positive otherwise; the paper's ``negated_bce`` keeps rewarding a confidently wrong auxiliary net."""
+    y = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    at_frequency = torch.logit(y.mean(0, keepdim=True)).expand_as(y)
+    right, wrong = (2 * y - 1) * 8, (1 - 2 * y) * 8
+    assert adversarial_aux_term(at_frequency, y, "confusion").abs() < 1e-6
+    assert adversarial_aux_term(right, y, "confusion") > 0.1
+    assert adversarial_aux_term(wrong, y, "confusion") > adversarial_aux_term(right, y, "confusion")
+    assert adversarial_aux_term(wrong, y, "negated_bce") < adversarial_aux_term(at_frequency, y, "negated_bce") - 5
+
+
+def test_confusion_objective_trains_the_encoder_only_through_z() -> None:
+    torch.manual_seed(0)
+    m = IFcVAEGAN(ModelConfig(aux_objective="confusion", loss_weights={"gan": 0.0, "cls_rec": 0.0}, **SMALL)).train()
+    x, y = batch()
+    total, terms, _ = encoder_decoder_losses(m, x, y)
+    assert terms["aux"] >= 0
+    terms["aux"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.encoder.parameters())
+    assert all(p.grad is None for p in m.decoder.parameters())
 
 
 def running_stats(model: IFcVAEGAN) -> dict[str, torch.Tensor]:

@@ -29,13 +29,14 @@ def train(args: list[str], tmp_path: Path, launcher: list[str] | None = None) ->
 @pytest.mark.slow
 def test_train_writes_logs_samples_and_checkpoints(celeba_tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    train(["--data", str(celeba_tiny), "--out", str(out), "--max-steps", "4", "--weight", "gan=0"], tmp_path)
+    train(["--data", str(celeba_tiny), "--out", str(out), "--max-steps", "4", "--weight", "gan=0",
+           "--aux-objective", "confusion"], tmp_path)
     log = (out / "log.csv").read_text().splitlines()
     assert log[0].startswith("step,epoch") and len(log) >= 2
     assert "acc_Smiling" in (out / "val.csv").read_text()
     assert list((out / "samples").glob("*.png"))
     model = IFcVAEGAN.load(out / "last")
-    assert model.config.loss_weights["gan"] == 0.0
+    assert model.config.loss_weights["gan"] == 0.0 and model.config.aux_objective == "confusion"
     assert json.loads((out / "best" / "metrics.json").read_text())["epoch"] >= 1
 
 

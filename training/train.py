@@ -31,7 +31,7 @@ from torch.nn.parallel import DistributedDataParallel  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from model import IFcVAEGAN, ModelConfig  # noqa: E402
-from model.config import DEFAULT_ATTRIBUTES, LOSS_TERMS  # noqa: E402
+from model.config import AUX_OBJECTIVES, DEFAULT_ATTRIBUTES, LOSS_TERMS  # noqa: E402
 from model.losses import aux_loss, discriminator_loss, encoder_decoder_losses  # noqa: E402
 from model.preprocessing import to_model_input  # noqa: E402
 from training.celeba import CelebA, load_crops  # noqa: E402
@@ -60,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--attributes", nargs="+", default=list(DEFAULT_ATTRIBUTES))
     ap.add_argument("--weight", action="append", default=[], metavar="TERM=W",
                     help=f"loss weight override, e.g. --weight gan=0 (terms: {', '.join(LOSS_TERMS)})")
+    ap.add_argument("--aux-objective", default="negated_bce", choices=list(AUX_OBJECTIVES),
+                    help="the encoder's term against the auxiliary net: the paper's negated BCE, or confusion "
+                         "(pull its predictions to the attribute frequencies; see model/losses.py)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N train images (0: all)")
     ap.add_argument("--val-limit", type=int, default=2000, help="validation images per evaluation")
     ap.add_argument("--cache-dir", default=None, help="where decoded crops are cached")
@@ -79,7 +82,8 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
         term, _, value = item.partition("=")
         weights[term] = float(value)
     return ModelConfig(image_size=args.image_size, z_dim=args.z_dim, widths=tuple(args.widths),
-                       attributes=tuple(args.attributes), loss_weights=weights)
+                       attributes=tuple(args.attributes), loss_weights=weights,
+                       aux_objective=args.aux_objective)
 
 
 class TrainStep(nn.Module):
