@@ -40,7 +40,8 @@ def default_loss_weights() -> dict[str, float]:
     (BCE on continuous pixels is a lax likelihood, so at 1 the code z is lean and faces blur) but
     gives z room for the attributes, and the paper's adversary does not keep them out: from scratch
     at 0.1 the auxiliary net read them from z (BCE 0.09-0.17, 0.51 being chance) and the judged edit
-    success was 24 % after 3,000 steps (50 % at KL 1 with the same budget, `eval/ablation/full_kl1`) and 42.5 % after 33 epochs.
+    success was 24 % after 3,000 steps (50 % at KL 1 with the same budget,
+    ``eval/ablation/full_kl1``) and 42.5 % after 33 epochs.
     Fine-tuning a KL-1 model at ``kl=0.1`` keeps its factorisation (auxiliary BCE 0.33) and sharpens
     it: the shipped checkpoint went from 62 % to 72 % edit success and from 0.0108 to 0.0094
     validation MSE that way (``eval/weights/training_notes.md``, ``eval/gpu_wide/README.md``).
