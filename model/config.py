@@ -32,7 +32,7 @@ def default_loss_weights() -> dict[str, float]:
 
     ``rec``: Bernoulli (BCE) reconstruction; ``kl``: KL(q(z|x) || N(0, I));
     ``cls``: encoder's attribute head on real images; ``cls_rec``: the same head on reconstructions;
-    ``aux``: the encoder's adversarial term against the auxiliary net (minus its BCE);
+    ``aux``: the encoder's adversarial term against the auxiliary net (``ModelConfig.aux_objective``);
     ``gan``: the generator's non-saturating GAN term on reconstructions and prior samples.
     Setting a weight to 0 removes the term (and the network it needs is not run).
 

@@ -86,9 +86,9 @@ def adversarial_aux_term(aux_logits: torch.Tensor, y: torch.Tensor, objective: s
     """
     if objective == "negated_bce":
         return -F.binary_cross_entropy_with_logits(aux_logits, y)
-    freq = y.float().mean(0, keepdim=True).expand_as(aux_logits)
+    freq = y.mean(0, keepdim=True)
     neg_entropy = torch.special.xlogy(freq, freq) + torch.special.xlogy(1 - freq, 1 - freq)
-    return (F.binary_cross_entropy_with_logits(aux_logits, freq, reduction="none") + neg_entropy).mean()
+    return F.binary_cross_entropy_with_logits(aux_logits, freq.expand_as(aux_logits)) + neg_entropy.mean()
 
 
 def aux_loss(model: IFcVAEGAN, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

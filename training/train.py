@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--attributes", nargs="+", default=list(DEFAULT_ATTRIBUTES))
     ap.add_argument("--weight", action="append", default=[], metavar="TERM=W",
                     help=f"loss weight override, e.g. --weight gan=0 (terms: {', '.join(LOSS_TERMS)})")
-    ap.add_argument("--aux-objective", default="negated_bce", choices=list(AUX_OBJECTIVES),
+    ap.add_argument("--aux-objective", default=ModelConfig.aux_objective, choices=list(AUX_OBJECTIVES),
                     help="the encoder's term against the auxiliary net: the paper's negated BCE, or confusion "
                          "(pull its predictions to the attribute frequencies; see model/losses.py)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N train images (0: all)")

@@ -17,16 +17,9 @@ wait
 echo "trained in $(( $(date +%s) - t0 )) s"
 for v in full no_aux no_gan no_cls_rec; do
   echo "== $v"; tail -2 $R/$v.log; tail -1 $R/$v/log.csv
-  mkdir -p $R/back/$v/last16
+  mkdir -p $R/back/$v
   cp $R/$v.log $R/$v/args.json $R/$v/log.csv $R/$v/val.csv $R/back/$v/ 2>/dev/null
-  python3 - $R/$v/last $R/back/$v/last16 <<'PY'
-import shutil, sys
-from safetensors.torch import load_file, save_file
-src, dst = sys.argv[1:3]
-sd = load_file(f"{src}/model.safetensors")
-save_file({k: v.half() if v.is_floating_point() else v for k, v in sd.items()}, f"{dst}/model.safetensors")
-shutil.copy(f"{src}/config.json", dst)
-PY
+  python3 eval/gpu_wide/export_half.py $R/$v/last $R/back/$v/last16
 done
 tar cf - -C $R/back . | split -b 15M -d - $OUT/abl.tar.
 ls -la $OUT

@@ -40,15 +40,7 @@ for s in a_s1 a_s2 b_s1 b_s2; do
   ls $R/$s/samples | awk 'NR % 8 == 0 || /final/' | while read f; do cp $R/$s/samples/$f $R/back/$s/samples/; done
 done
 for s in a_s1 a_s2 b_s2; do
-  mkdir -p $R/back/$s/last16
-  python3 - $R/$s/last $R/back/$s/last16 <<'EOF'
-import shutil, sys
-from safetensors.torch import load_file, save_file
-src, dst = sys.argv[1:3]
-sd = load_file(f"{src}/model.safetensors")
-save_file({k: v.half() if v.is_floating_point() else v for k, v in sd.items()}, f"{dst}/model.safetensors")
-shutil.copy(f"{src}/config.json", dst)
-EOF
+  python3 eval/gpu_wide/export_half.py $R/$s/last $R/back/$s/last16
 done
 du -sh $R/back
 tar cf - -C $R/back . | split -b 15M -d - $OUT/runs.tar.
