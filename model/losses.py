@@ -72,8 +72,18 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
             x_prior = outputs["x_prior"] = model.decoder(torch.randn_like(z), y)
         logits = model.discriminator(torch.cat([x_rec, x_prior]))
         terms["gan"] = F.binary_cross_entropy_with_logits(logits.float(), torch.ones_like(logits.float()))
+    if w["rec_feat"]:
+        terms["rec_feat"] = feature_distance(model, x, x_rec)
     total = sum(w[k] * v for k, v in terms.items())
     return total, terms, outputs
+
+
+def feature_distance(model: IFcVAEGAN, x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
+    """Mean squared distance between the discriminator's block features of ``x`` (fixed targets) and
+    of ``x_rec``, summed over blocks. One pass over both, so that batch norm treats them alike."""
+    with frozen_batch_stats(model.discriminator):
+        feats = model.discriminator.features(torch.cat([x, x_rec]))
+    return sum(F.mse_loss(f[len(x):].float(), f[: len(x)].detach().float()) for f in feats)
 
 
 def adversarial_aux_term(aux_logits: torch.Tensor, y: torch.Tensor, objective: str) -> torch.Tensor:

@@ -107,3 +107,11 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The output of each stride-2 block (the learned similarity of the ``rec_feat`` loss term)."""
+        feats = []
+        for block in self.net[:-2]:  # the conv blocks, then Flatten and the Linear head
+            x = block(x)
+            feats.append(x)
+        return feats

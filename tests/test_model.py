@@ -6,7 +6,9 @@ import torch
 
 from model import CheckpointError, IFcVAEGAN, ModelConfig
 from model.config import LOSS_TERMS
-from model.losses import adversarial_aux_term, aux_loss, discriminator_loss, encoder_decoder_losses
+from model.losses import (
+    adversarial_aux_term, aux_loss, discriminator_loss, encoder_decoder_losses, feature_distance,
+)
 
 SMALL = dict(widths=(8, 16, 16, 32), z_dim=12, aux_hidden=32)
 
@@ -59,6 +61,7 @@ def test_config_round_trip() -> None:
     ({"loss_weights": {"perceptual": 1.0}}, "unknown loss terms"),
     ({"image_size": 60}, "multiple of"),
     ({"aux_objective": "maximise"}, "unknown aux_objective"),
+    ({"loss_weights": {"gan": 0.0, "rec_feat": 1.0}}, "rec_feat uses the discriminator"),
 ])
 def test_config_rejects_bad_values(bad: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
@@ -95,10 +98,14 @@ def test_unknown_attribute_in_edit(model: IFcVAEGAN) -> None:
         model.edit(batch()[0], {"Purple_Hair": 1.0})
 
 
-def test_all_loss_terms_present_by_default(model: IFcVAEGAN) -> None:
+#: every term on (``rec_feat``, not in the paper, is off by default)
+ALL_ON = {"rec_feat": 1.0}
+
+
+def test_the_papers_loss_terms_are_on_by_default(model: IFcVAEGAN) -> None:
     x, y = batch()
     total, terms, outs = encoder_decoder_losses(model.train(), x, y)
-    assert set(terms) == set(LOSS_TERMS)
+    assert set(terms) == set(LOSS_TERMS) - {"rec_feat"}
     w = model.config.loss_weights
     torch.testing.assert_close(total, sum(w[k] * v for k, v in terms.items()))
     assert outs["x_rec"].shape == x.shape and outs["x_prior"].shape == x.shape
@@ -109,11 +116,12 @@ def test_all_loss_terms_present_by_default(model: IFcVAEGAN) -> None:
 @pytest.mark.parametrize("term", LOSS_TERMS)
 def test_zero_weight_removes_its_term(term: str) -> None:
     torch.manual_seed(0)
-    m = IFcVAEGAN(ModelConfig(loss_weights={term: 0.0}, **SMALL)).train()
+    # the discriminator-feature term needs the GAN's discriminator, so it goes with it
+    off = {term, "rec_feat"} if term == "gan" else {term}
+    m = IFcVAEGAN(ModelConfig(loss_weights={**ALL_ON, **{t: 0.0 for t in off}}, **SMALL)).train()
     x, y = batch()
     total, terms, outs = encoder_decoder_losses(m, x, y)
-    assert term not in terms
-    assert set(terms) == set(LOSS_TERMS) - {term}
+    assert set(terms) == set(LOSS_TERMS) - off
     torch.testing.assert_close(total, sum(m.config.loss_weights[k] * v for k, v in terms.items()))
     total.backward()
     if term == "aux":  # the auxiliary net is not run at all, so it gets no gradient
@@ -121,6 +129,22 @@ def test_zero_weight_removes_its_term(term: str) -> None:
     if term == "gan":
         assert "x_prior" not in outs
         assert all(p.grad is None for p in m.discriminator.parameters())
+
+
+def test_feature_term_pulls_the_reconstruction_to_the_image_in_discriminator_features() -> None:
+    """``rec_feat`` is 0 for a perfect reconstruction, trains encoder and decoder (not the
+    discriminator's statistics) and grows with the reconstruction's error."""
+    torch.manual_seed(0)
+    m = IFcVAEGAN(ModelConfig(loss_weights={"rec_feat": 1.0}, **SMALL)).train()
+    x, _ = batch()
+    stats = {k: v.clone() for k, v in m.discriminator.state_dict().items() if "running" in k}
+    assert feature_distance(m, x, x.clone()).item() == 0
+    assert feature_distance(m, x, (x + 0.3).clamp(0, 1)) > feature_distance(m, x, (x + 0.1).clamp(0, 1)) > 0
+    assert all(torch.equal(v, m.discriminator.state_dict()[k]) for k, v in stats.items())
+    _, terms, _ = encoder_decoder_losses(m, *batch())
+    terms["rec_feat"].backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in m.decoder.parameters() if p.requires_grad)
+    assert all(p.grad is None or not p.grad.abs().sum() for p in m.aux.parameters())
 
 
 def test_losses_run_under_autocast_that_refuses_probability_bce(model: IFcVAEGAN, monkeypatch) -> None:
