@@ -5,17 +5,24 @@ seam shows and every pixel outside it keeps its original value.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import cv2
 import numpy as np
 import torch
+import torchvision.transforms.v2.functional as TF
 
 #: Centre and semi-axes of the mask ellipse, as fractions of the crop side (x, y).
 MASK_CENTRE: tuple[float, float] = (0.5, 0.5)
 MASK_AXES: tuple[float, float] = (0.46, 0.48)
 #: The mask is 1 inside this fraction of the ellipse radius and fades to 0 at the ellipse.
 MASK_CORE: float = 0.65
+#: ``paste="detail"``: where the edit changes a crop pixel by this much (0-1 scale), the decoded edit
+#: replaces the photo's own detail there; see :func:`replace_weight`.
+REPLACE_FULL_AT: float = 0.1
+#: Gaussian sigma, in crop pixels, that smooths the change before it is weighed.
+REPLACE_BLUR: float = 1.0
 
 
 @lru_cache(maxsize=32)
@@ -43,30 +50,59 @@ def crop_footprint(matrix: np.ndarray, size: int, shape: tuple[int, ...]) -> tup
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def paste_into(photo: np.ndarray, matrix: np.ndarray, crop: np.ndarray, *, difference: bool) -> None:
-    """Blend a ``size x size x 3`` float crop into ``photo`` (H x W x 3 uint8) in place.
+def paste_into(photo: np.ndarray, matrix: np.ndarray, content: np.ndarray, replace: np.ndarray) -> None:
+    """Blend the layers of :func:`paste_layers`, resized to the crop's ``size x size``, into ``photo``
+    (H x W x 3 uint8) in place: each pixel becomes photo + mask * (content - replace * photo).
 
-    ``matrix`` maps photo pixels to crop pixels. With ``difference`` the crop holds a change to add
-    (in pixel units); otherwise it holds the new pixel values.
+    ``matrix`` maps photo pixels to crop pixels; ``content`` is ``size x size x 3`` float in pixel
+    units, ``replace`` ``size x size`` in [0, 1].
     """
-    size = crop.shape[0]
+    size = content.shape[0]
     box = crop_footprint(matrix, size, photo.shape)
     if box is None:
         return
     x0, y0, x1, y1 = box
     to_crop = matrix.astype(np.float64).copy()
     to_crop[:, 2] += to_crop[:, :2] @ np.array([x0, y0], dtype=np.float64)
-    layers = np.dstack([crop.astype(np.float32), face_mask(size)])
+    mask = face_mask(size)
+    layers = np.dstack([content.astype(np.float32) * mask[..., None], mask * replace.astype(np.float32)])
     warped = cv2.warpAffine(layers, to_crop, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    content, alpha = warped[..., :3], warped[..., 3:]
     region = photo[y0:y1, x0:x1].astype(np.float32)
-    region += alpha * (content if difference else content - region)
+    region += warped[..., :3] - warped[..., 3:] * region
     photo[y0:y1, x0:x1] = np.clip(np.rint(region), 0, 255).astype(np.uint8)
 
 
-def add_change(original: torch.Tensor, reconstruction: torch.Tensor, edited: torch.Tensor) -> torch.Tensor:
-    """``paste="detail"`` at crop resolution: ``original`` plus the edit's change (``edited`` minus
-    ``reconstruction``) under the face mask, clipped to [0, 1]. All ``N x 3 x S x S`` in [0, 1]."""
+def replace_weight(reconstruction: torch.Tensor, edited: torch.Tensor, full_at: float = REPLACE_FULL_AT,
+                   blur: float = REPLACE_BLUR) -> torch.Tensor:
+    """``N x 1 x S x S`` share of the photo's own detail that the decoded edit replaces: 0 where the
+    edit changes nothing, rising linearly to 1 where the change (largest over RGB, Gaussian-blurred
+    with sigma ``blur`` crop pixels) reaches ``full_at`` (0: wherever anything changes)."""
+    change = (edited - reconstruction).abs().amax(1, keepdim=True)
+    if blur > 0:
+        change = TF.gaussian_blur(change, [2 * math.ceil(3 * blur) + 1] * 2, [blur, blur])
+    return (change / full_at).clamp(0, 1) if full_at > 0 else (change > 0).to(change.dtype)
+
+
+def paste_layers(reconstruction: torch.Tensor, edited: torch.Tensor, detail: bool = True,
+                 full_at: float = REPLACE_FULL_AT, blur: float = REPLACE_BLUR) -> tuple[torch.Tensor, torch.Tensor]:
+    """What pasting an edit does, at crop resolution: ``(content, replace)`` (``N x 3 x S x S``,
+    ``N x 1 x S x S``) such that each pasted pixel is photo + mask * (content - replace * photo).
+
+    ``detail=False`` replaces the face by the decoded edit (content = edit, replace = 1). ``detail``
+    adds the edit's change (edit - reconstruction) to the photo, keeping its sharpness and identity,
+    and where the edit changes much (:func:`replace_weight`) also removes the photo's own detail
+    (photo - reconstruction) there, so that glasses or a closed mouth do not show through.
+    """
+    if not detail:
+        return edited, torch.ones_like(edited[:, :1])
+    replace = replace_weight(reconstruction, edited, full_at, blur)
+    return edited - (1 - replace) * reconstruction, replace
+
+
+def add_change(original: torch.Tensor, reconstruction: torch.Tensor, edited: torch.Tensor,
+               full_at: float = REPLACE_FULL_AT, blur: float = REPLACE_BLUR) -> torch.Tensor:
+    """``paste="detail"`` at crop resolution (``original`` is the crop, all ``N x 3 x S x S`` in [0, 1])."""
+    content, replace = paste_layers(reconstruction, edited, True, full_at, blur)
     mask = torch.tensor(face_mask(original.shape[-1]), dtype=original.dtype)
-    return (original + mask * (edited - reconstruction)).clamp(0, 1)
+    return (original + mask * (content - replace * original)).clamp(0, 1)

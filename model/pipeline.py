@@ -7,7 +7,9 @@
 
 The default ``paste="detail"`` adds the upsampled difference between the edit and the
 reconstruction to the original face, so only what the edit changed moves and the photo keeps its
-own sharpness; ``paste="plain"`` pastes the upsampled edited crop itself.
+own sharpness, and where the edit changes much it also takes out the photo's own detail (the old
+glasses, the closed lips; ``model.paste.paste_layers``); ``paste="plain"`` pastes the upsampled
+edited crop itself.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from .faces import Face, FaceDetector, crop_matrix, paste_crop_size, warp_to_cro
 from .ifcvae import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, IFcVAEGAN
 from .images import ImageError
 from .limits import MAX_FACES
-from .paste import paste_into
+from .paste import paste_into, paste_layers
 from .preprocessing import resize_crop, to_model_input, to_uint8
 
 PasteMode = Literal["detail", "plain"]
@@ -225,10 +227,10 @@ class FaceEditor:
         for i, crop in zip(faces, edited):
             deadline.check()
             face = analysis.faces[i]
-            new = crop if paste == "plain" else crop - analysis.reconstructions[i]
-            up = cv2.resize(new.permute(1, 2, 0).numpy() * 255.0, (face.size, face.size),
-                            interpolation=cv2.INTER_CUBIC)
-            paste_into(out, face.matrix, up, difference=paste != "plain")
+            content, replace = paste_layers(analysis.reconstructions[i:i + 1], crop[None], paste == "detail")
+            layers = torch.cat([content[0] * 255.0, replace[0]]).permute(1, 2, 0).numpy()
+            up = cv2.resize(layers, (face.size, face.size), interpolation=cv2.INTER_CUBIC)
+            paste_into(out, face.matrix, up[..., :3], up[..., 3].clip(0, 1))
         return out
 
     @torch.inference_mode()

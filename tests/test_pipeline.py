@@ -142,19 +142,34 @@ def test_paste_into_touches_only_the_crop_footprint() -> None:
     photo = np.full((300, 400, 3), 100, np.uint8)
     before = photo.copy()
     to_crop = np.array([[0.5, 0.0, -50.0], [0.0, 0.5, -20.0]])  # a 64-pixel crop covers x 100..228, y 40..168
-    paste_into(photo, to_crop, np.full((64, 64, 3), 50.0, np.float32), difference=True)
+    paste_into(photo, to_crop, np.full((64, 64, 3), 50.0, np.float32), np.zeros((64, 64), np.float32))
     diff = changed(photo, before)
     assert diff[60:150, 120:210].any() and photo[104, 164, 0] == 150
     assert not diff[:38].any() and not diff[170:].any() and not diff[:, :98].any() and not diff[:, 230:].any()
 
 
-def test_add_change_adds_the_edit_under_the_face_mask() -> None:
-    original = torch.full((1, 3, 64, 64), 0.5)
+def test_paste_into_replaces_the_photo_where_replace_is_one() -> None:
+    photo = np.full((300, 400, 3), 100, np.uint8)
+    to_crop = np.array([[0.5, 0.0, -50.0], [0.0, 0.5, -20.0]])
+    replace = np.zeros((64, 64), np.float32)
+    replace[:, 32:] = 1.0  # the right half of the crop replaces, the left half adds
+    paste_into(photo, to_crop, np.full((64, 64, 3), 30.0, np.float32), replace)
+    assert photo[104, 140, 0] == 130 and photo[104, 190, 0] == 30
+
+
+def test_detail_paste_adds_small_changes_and_replaces_large_ones() -> None:
+    torch.manual_seed(0)
     reconstruction = torch.full((1, 3, 64, 64), 0.4)
+    original = (reconstruction + 0.1 * torch.randn(1, 3, 64, 64)).clamp(0, 1)  # the photo's own detail
     edited = reconstruction.clone()
-    edited[..., 28:36, 28:36] = 0.9  # the edit changes the middle of the face only
+    edited[..., 26:38, 26:38] = 0.9  # the edit changes the middle of the face a lot...
+    edited[..., 46:58, 26:38] = 0.42  # ...and a little below it
     out = add_change(original, reconstruction, edited)
-    assert torch.allclose(out[..., 28:36, 28:36], torch.tensor(1.0))  # 0.5 + 0.5, clipped at 1
-    assert torch.equal(out[..., :28, :], original[..., :28, :])  # unchanged where the edit did not change
+    torch.testing.assert_close(out[..., 29:35, 29:35], edited[..., 29:35, 29:35])  # detail replaced
+    kept = out[..., 50:54, 29:35] - 0.02 - original[..., 50:54, 29:35]  # detail kept, change added
+    assert kept.abs().max() < 0.25 * (original - reconstruction)[..., 50:54, 29:35].abs().max()
+    assert torch.equal(out[..., :22, :], original[..., :22, :])  # unchanged where the edit changed nothing
+    plain = add_change(original, reconstruction, edited, full_at=float("inf"))  # no replacing: pure addition
+    torch.testing.assert_close(plain[..., 29:35, 29:35], (original + 0.5)[..., 29:35, 29:35].clamp(0, 1))
     far = add_change(original, reconstruction, torch.ones(1, 3, 64, 64))
-    assert far[0, 0, 0, 0] == 0.5 and far[0, 0, 32, 32] == 1.0  # the mask is 0 at the corner, 1 in the middle
+    assert far[0, 0, 0, 0] == original[0, 0, 0, 0] and far[0, 0, 32, 32] == 1.0  # the mask: 0 at the corner
