@@ -46,7 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ed.add_argument("--face", type=int, action="append", default=None, metavar="N",
                     help="edit only face N (0 = leftmost); repeatable; default: every face")
     ed.add_argument("--paste", choices=PASTE_MODES, default="detail",
-                    help="detail: add the edit's change to the photo (sharp, default); plain: paste the decoded face")
+                    help="detail: add the edit's change to the photo, replacing its detail only where the edit "
+                         "changes much (sharp, default); plain: paste the decoded face")
     return ap.parse_args(argv)
 
 

@@ -2,7 +2,8 @@
 
 Columns are faces; rows are the originals, their reconstructions, then each attribute flipped as
 the decoder renders it, then the same flips as the app pastes them by default (the original crop
-plus the edit's change under the face mask, ``model.paste.add_change``). Each row is named on the left.
+plus the edit's change under the face mask, with the crop's own detail taken out where the edit
+changes much, ``model.paste.add_change``). Each row is named on the left.
 """
 from __future__ import annotations
 

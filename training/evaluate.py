@@ -15,7 +15,8 @@ Measures on the split's 64 x 64 crops (``model/preprocessing.py``):
   scale for these numbers at 64 x 64 pixels, the same distances between two real crops of one person
   (another photo of the same CelebA identity in the split) and of two different people;
 - the same edit success and identity for the edits as the app pastes them by default (the original
-  crop plus the edit's change under the face mask, ``model.paste.add_change``);
+  crop plus the edit's change under the face mask, its own detail taken out where the edit changes
+  much, ``model.paste.add_change``);
 - reconstruction MSE / PSNR / SSIM, and encode+decode speed on this CPU.
 
 Writes ``--out/metrics.json``, ``--out/results.md``, ``--out/samples.png`` (unlabelled grid, as in

@@ -113,8 +113,9 @@ widths {{ widths }}, loss weights {{ loss_weights }}.
   frontal, partly hidden or cropped differently from CelebA reconstruct poorly.
 - **Identity.** Check "same person, original→reconstruction" in the evaluation: a 64 x 64
   decoder trained for a few CPU hours draws a similar face, not yet one a face recogniser takes
-  for the same person. The photo editor's default paste adds only the edit's change to the photo,
-  which keeps the person but shows the edit more weakly than the decoded face does.
+  for the same person. The photo editor's default paste adds the edit's change to the photo and
+  replaces the photo's own detail only where the edit changes much, which keeps the person more
+  often but shows the edit more weakly than the decoded face does.
 - **CelebA's biases.** CelebA holds photos of celebrities: mostly young, light-skinned, well lit
   and often made up. Older people, darker skin tones and everyday photos are under-represented,
   and the model reconstructs and edits what it has seen little of worse. Its accuracy per group is
@@ -279,7 +280,7 @@ def evaluation_section(metrics: dict[str, Any] | None, attributes: tuple[str, ..
         f"{shown(r.get('psnr'), lambda v: num(v, 2) + ' dB')}, SSIM {shown(r.get('ssim'), num)}.",
         f"- Same person, original→reconstruction: {shown(lookup(metrics, 'identity', 'reconstruction', 'same_person'))}.",
         "- Edits as the app pastes them by default (the original crop plus the edit's change under the "
-        f"face mask): edit success {pair(s.get('detail_success_on'), s.get('detail_success_off'))} "
+        f"face mask, its own detail replaced where the edit changes much): edit success {pair(s.get('detail_success_on'), s.get('detail_success_off'))} "
         f"(off→on / on→off), same person {shown(s.get('identity_same_detail'))}.",
         "- Identity scale (dlib on real 64 x 64 crops, share judged the same person): another photo of the "
         f"same person {shown(lookup(metrics, 'identity', 'reference', 'same_person_pairs', 'same_person'))}, "
@@ -337,7 +338,8 @@ def grid_section(grid: str | None) -> str:
             f"![Test faces: each attribute flipped as decoded, then as the photo editor pastes it]({grid})\n\n"
             "Columns: the first test faces (never seen in training). Rows: the originals, their "
             "reconstructions, each attribute flipped as the decoder draws it, then the same flips as the "
-            "photo editor pastes them (the original plus the edit's change under the face mask).")
+            "photo editor pastes them (the original plus the edit's change under the face mask, its own "
+            "detail replaced where the edit changes much).")
 
 
 def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, Any] | None,

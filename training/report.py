@@ -77,7 +77,8 @@ def markdown_report(m: dict[str, Any]) -> str:
     lines += ["", f"- Reconstruction: MSE {num(r['mse'], 4)}, PSNR {num(r['psnr'], 2)} dB, SSIM {num(r['ssim'])}.",
               f"- Edit success over all attributes and both directions: {pct(s['edit_success'])} "
               f"(judge on the reconstructions: {pct(s['edit_baseline'])}); others kept {pct(s['others_kept'])}.",
-              f"- Edits as the app pastes them (the original crop plus the edit's change under the face mask): "
+              f"- Edits as the app pastes them (the original crop plus the edit's change under the face mask, "
+              f"its own detail replaced where the edit changes much): "
               f"edit success {pct(s['detail_success_on'])} off→on, {pct(s['detail_success_off'])} on→off"
               + (f"; identity original→pasted edit: mean distance {num(s['identity_distance_detail'], 2)}, "
                  f"{pct(s['identity_same_detail'])} same person." if m["identity_images"] else ".")]
