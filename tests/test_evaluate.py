@@ -102,3 +102,12 @@ def test_ablation_trains_variants_and_tabulates_them(celeba_tiny: Path, tmp_path
     # a second call reuses the finished evaluations instead of training again
     r = run("training.ablation", args)
     assert "== full" not in r.stdout and "| no_aux | aux |" in r.stdout
+
+
+def test_comparison_grid_cuts_the_first_faces_at_the_given_tile(tmp_path: Path) -> None:
+    from training.ablation import comparison_grid
+
+    for name in ("a", "b"):  # 8 faces of 32 px, 1 px apart, 3 rows
+        Image.new("RGB", (8 * 33 + 1, 3 * 33 + 1), "gray").save(tmp_path / f"{name}.png")
+    comparison_grid({"a": tmp_path / "a.png", "b": tmp_path / "b.png"}, tmp_path / "out.png", tile=33)
+    assert Image.open(tmp_path / "out.png").size == (2 * (4 * 33 + 1) + 10, 16 + 3 * 33 + 1)

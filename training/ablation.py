@@ -25,6 +25,7 @@ from typing import Any  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from training import evaluate, train  # noqa: E402
+from training.edit_sheet import PADDING  # noqa: E402
 from training.report import ablation_table  # noqa: E402
 
 #: Variant name -> the loss terms it switches off (weight 0). ``full`` is the baseline.
@@ -73,8 +74,9 @@ def run_variant(name: str, args: argparse.Namespace, train_args: list[str]) -> d
                           "--identity-limit", str(args.identity_limit), *cache])
 
 
-def comparison_grid(grids: dict[str, Path], out: Path, faces: int = 4, tile: int = 65) -> None:
-    """The first ``faces`` columns of each variant's sample grid side by side, each under its name."""
+def comparison_grid(grids: dict[str, Path], out: Path, tile: int, faces: int = 4) -> None:
+    """The first ``faces`` columns of each variant's sample grid (tiles ``tile`` pixels apart) side by
+    side, each under its name."""
     label, gap = 16, 10
     crops = {name: Image.open(path).convert("RGB") for name, path in grids.items()}
     crops = {name: im.crop((0, 0, min(im.width, faces * tile + 1), im.height)) for name, im in crops.items()}
@@ -111,7 +113,9 @@ def main(argv: list[str] | None = None) -> str:
         {name: {"terms_off": list(VARIANTS[name]), "summary": m["summary"], "reconstruction": m["reconstruction"]}
          for name, m in results.items()}, indent=2))
     (out / "ablation.md").write_text(text)
-    comparison_grid({name: out / name / "eval" / "samples.png" for name in results}, out / "ablation.png")
+    size = json.loads((out / next(iter(results)) / "last" / "config.json").read_text())["image_size"]
+    comparison_grid({name: out / name / "eval" / "samples.png" for name in results}, out / "ablation.png",
+                    tile=size + PADDING)
     print(text)
     return text
 
