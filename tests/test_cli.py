@@ -49,3 +49,15 @@ def test_bad_settings_stop_before_any_work(tmp_path: Path, weights_dir: Path) ->
     proc = run_cli(str(EXAMPLES / "portrait.jpg"), "--out", str(tmp_path), "--weights", str(tmp_path / "none"))
     assert proc.returncode == 2 and "could not load checkpoint" in proc.stderr
     assert not list(tmp_path.glob("*.png"))
+
+
+@pytest.mark.slow
+def test_tune_fits_a_decoder_per_face_before_editing(tmp_path: Path, weights_dir: Path) -> None:
+    common = [str(EXAMPLES / "portrait.jpg"), "--set", "Smiling=1", "--weights", str(weights_dir)]
+    assert run_cli(*common, "--out", str(tmp_path / "plain")).returncode == 0
+    proc = run_cli(*common, "--tune", "3", "--out", str(tmp_path / "tuned"))
+    assert proc.returncode == 0, proc.stderr
+    plain, tuned = (np.asarray(Image.open(tmp_path / d / "portrait.png")) for d in ("plain", "tuned"))
+    assert plain.shape == tuned.shape and (plain != tuned).any()
+    proc = run_cli(*common, "--tune", "-1", "--out", str(tmp_path / "bad"))
+    assert proc.returncode == 2 and "steps must be >= 0" in proc.stderr and not (tmp_path / "bad").exists()

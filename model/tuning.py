@@ -1,0 +1,65 @@
+"""Per-face decoder tuning ("pivotal tuning"): fit a copy of the decoder to one face before editing.
+
+The shared decoder draws a blurry likeness of a face (about 20.6 dB PSNR; dlib rarely takes it for
+the same person). Fitting a private copy of the decoder to the face's own identity code and
+attribute reading for a few dozen steps makes it draw that face sharply, and a second term keeps
+the copy drawing the attributes: the encoder must still read each single-attribute flip as
+flipped. Edits then come from the tuned copy (``eval/pivotal/README.md`` has the measurements).
+The shared model is never changed, so concurrent requests do not disturb each other.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call
+
+from .ifcvae import IFcVAEGAN
+from .networks import Decoder
+
+#: Adam steps, learning rate and weight of the attribute term (chosen in ``eval/pivotal``).
+TUNE_STEPS = 80
+TUNE_LR = 3e-4
+TUNE_CLS_WEIGHT = 1000.0
+
+
+def single_flips(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For one face's ``1 x A`` attribute probabilities: ``A x A`` attribute inputs, row j with
+    attribute j set against the encoder's reading (0 if it reads > 0.5, else 1), and those targets."""
+    n = probs.shape[1]
+    targets = (probs[0] <= 0.5).to(probs.dtype)
+    flips = probs.repeat(n, 1)
+    flips[torch.arange(n), torch.arange(n)] = targets
+    return flips, targets
+
+
+def tune_decoder(model: IFcVAEGAN, image: torch.Tensor, mu: torch.Tensor, probs: torch.Tensor,
+                 steps: int = TUNE_STEPS, lr: float = TUNE_LR, cls_weight: float = TUNE_CLS_WEIGHT) -> Decoder:
+    """A copy of ``model.decoder`` fitted to one face: ``image`` ``1 x 3 x S x S`` in [0, 1], its
+    identity code ``mu`` (``1 x z_dim``) and attribute probabilities ``probs`` (``1 x A``).
+
+    Each step: the BCE of the face's reconstruction (summed over pixels, as in training) plus
+    ``cls_weight`` times the encoder's BCE on the decoded single-attribute flips. Batch norm stays
+    in inference mode. Returns the copy in eval mode, without gradients.
+    """
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, not {steps}")
+    if model.encoder.training:  # batch norm would write the flips' statistics into the shared encoder
+        raise ValueError("tune_decoder needs the model in eval mode")
+    decoder = copy.deepcopy(model.decoder).eval()
+    # inference-mode tensors (from a pipeline) cannot enter autograd: use plain copies
+    image, mu, probs = image.clone(), mu.clone(), probs.clone()
+    flips, targets = single_flips(probs)
+    frozen = {k: v.detach() for k, v in model.encoder.named_parameters()}  # no grads into the shared encoder
+    opt = torch.optim.Adam(decoder.parameters(), lr=lr)
+    with torch.enable_grad():
+        for _ in range(steps):
+            loss = F.binary_cross_entropy(decoder(mu, probs), image, reduction="sum")
+            if cls_weight:
+                logits = functional_call(model.encoder, frozen, (decoder(mu.expand(len(flips), -1), flips),))[2]
+                loss = loss + cls_weight * F.binary_cross_entropy_with_logits(logits.diagonal(), targets)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return decoder.requires_grad_(False)
