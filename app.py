@@ -36,14 +36,16 @@ from model.limits import (  # noqa: E402
     CONCURRENCY_LIMIT, MAX_FILE_BYTES, MAX_SESSIONS, QUEUE_SIZE, REQUEST_TIMEOUT_S, SESSION_TTL_S,
 )
 from model.pipeline import (  # noqa: E402
-    VALUE_RANGE, WEIGHTS_ENV, Analysis, Deadline, EditResult, FaceEditor, default_weights,
+    VALUE_RANGE, WEIGHTS_ENV, Analysis, Deadline, EditResult, FaceEditor, TooSlowError, default_weights,
 )
+from model.tuning import TUNE_STEPS  # noqa: E402
 from model.request_limit import RequestSizeLimit  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 ALL_FACES = "All faces"
 STEP = 0.01  # slider step; presets are rounded to it
 PASTE_CHOICES = [("Keep the photo's detail", "detail"), ("Paste the decoded face", "plain")]
+TUNE_LABEL = "Sharper likeness"
 CROP_ZOOM = 3  # the 64 x 64 crops are shown enlarged, pixels kept square
 NAME_CHARS = 64  # an output file is named after the upload's first NAME_CHARS characters
 URL_REFUSED = "send the photo itself, not a URL: this server does not download files"
@@ -154,16 +156,21 @@ def build_app(editor: FaceEditor) -> gr.Blocks:
             raise user_error(e) from None
         return [scratch.png(result.image, session.name), crop_strip(result), probability_rows(result)]
 
-    def load_photo(path: str | None, paste: str) -> list:
-        """New photo: detect, align, encode once; pre-set the controls from the prediction; show."""
+    def load_photo(path: str | None, paste: str, tune: bool) -> list:
+        """New photo: detect, align, encode once (and fit a decoder to each face if ``tune``); pre-set
+        the controls from the prediction; show."""
         idle = [None, gr.update(choices=[], value=None, visible=False), *[False] * len(attrs),
                 *[0.5] * len(attrs), None, None, []]
         if path is None:
             return ["Upload a photo with a face, or pick an example.", *idle]
         try:
-            session = Session(editor.analyze(load_image(path), Deadline(REQUEST_TIMEOUT_S)), Path(path).stem or "photo")
-        except ValueError as e:  # ImageError, NoFaceError, TooSlowError
+            analysis = editor.analyze(load_image(path), Deadline(REQUEST_TIMEOUT_S), TUNE_STEPS if tune else 0)
+        except TooSlowError as e:
+            hint = f" ({TUNE_LABEL} takes a few seconds per face: switch it off for this photo)" if tune else ""
+            return [f"**Cannot edit this photo:** {e}{hint}.", *idle]
+        except ValueError as e:  # ImageError, NoFaceError
             return [f"**Cannot edit this photo:** {e}.", *idle]
+        session = Session(analysis, Path(path).stem or "photo")
         n = len(session.analysis.faces)
         choices = ([ALL_FACES] if n > 1 else []) + [f"Face {i + 1}" for i in range(n)]
         choice = choices[0]
@@ -191,25 +198,28 @@ def build_app(editor: FaceEditor) -> gr.Blocks:
             return [values[i] > 0.5, *render(session, choice, paste, list(values))]
         return fn
 
-    def edit(photo: FileData, changes: dict[str, float], face: int = -1, paste: str = "detail"
-             ) -> tuple[FileData, dict]:
+    def edit(photo: FileData, changes: dict[str, float], face: int = -1, paste: str = "detail",
+             tune: bool = False) -> tuple[FileData, dict]:
         """Edit the faces of a photo.
 
         photo: the image file (JPEG, PNG, WebP, GIF, BMP or TIFF).
         changes: attribute values, e.g. {"Smiling": 1.0, "Eyeglasses": 0.0} (0 absent, 1 present).
         face: which face to edit, 0 = leftmost; -1 edits every face.
         paste: "detail" (add the change to the photo, sharp) or "plain" (paste the decoded face).
+        tune: fit a copy of the decoder to each face first (sharper likeness, a few seconds per face).
         Returns the edited photo (PNG, the size of the upright input) and, per edited face, the
         attribute probabilities before and after the edit.
         """
         if not is_file_obj_with_meta(photo):
             raise user_error("expected the photo as a file, e.g. gradio_client.handle_file(path)")
-        if not isinstance(changes, dict) or not isinstance(face, int) or not isinstance(paste, str):
-            raise user_error('expected changes as {"attribute": number}, face as an integer, paste as text')
+        if (not isinstance(changes, dict) or not isinstance(face, int) or not isinstance(paste, str)
+                or not isinstance(tune, bool)):
+            raise user_error('expected changes as {"attribute": number}, face as an integer, paste as text, '
+                             'tune as true or false')
         path = Path(FileData.model_validate(photo).path)
         deadline = Deadline(REQUEST_TIMEOUT_S)
         try:
-            analysis = editor.analyze(load_image(path), deadline)
+            analysis = editor.analyze(load_image(path), deadline, TUNE_STEPS if tune else 0)
             result = editor.edit(analysis, changes, None if face < 0 else [face], paste, deadline)
         except ValueError as e:  # ImageError, NoFaceError, TooSlowError, bad changes / face / paste
             raise user_error(e) from None
@@ -242,6 +252,9 @@ def build_app(editor: FaceEditor) -> gr.Blocks:
                 with gr.Row():
                     paste = gr.Radio(PASTE_CHOICES, value="detail", label="Paste back", elem_id="paste")
                     reset_button = gr.Button("Reset", elem_id="reset", scale=0)
+                tune = gr.Checkbox(label=TUNE_LABEL, elem_id="tune",
+                                   info=f"Fits a copy of the decoder to each face ({TUNE_STEPS} steps, a few "
+                                        "seconds per face): sharper, more like the person, edits still apply.")
                 gr.Examples([[str(p)] for p in sorted(EXAMPLES.glob("*.jpg"))], inputs=[photo], label="Examples")
             with gr.Column(min_width=300):
                 crops = gr.Image(label="Aligned crop | reconstruction | edit (64 x 64)", type="numpy",
@@ -253,7 +266,9 @@ def build_app(editor: FaceEditor) -> gr.Blocks:
         outputs = [result, crops, table]
         ui = {"api_visibility": "private", "trigger_mode": "always_last"}
 
-        photo.change(load_photo, [photo, paste], [status, session, face, *toggles, *sliders, *outputs], **ui)
+        loaded = [status, session, face, *toggles, *sliders, *outputs]
+        photo.change(load_photo, [photo, paste, tune], loaded, **ui)
+        tune.input(load_photo, [photo, paste, tune], loaded, **ui)
         for event in (face.input, reset_button.click):
             event(reset, [session, face, paste], [*toggles, *sliders, *outputs], **ui)
         paste.input(lambda s, c, p, *v: render(s, c, p, list(v)), [session, face, paste, *sliders], outputs, **ui)

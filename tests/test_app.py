@@ -63,6 +63,18 @@ def test_edit_endpoint_changes_the_face_only(client: Client, face_editor: FaceEd
     assert set(report["faces"][0]["after"]) == set(flipped)
 
 
+def test_edit_endpoint_tunes_on_request(client: Client, face_editor: FaceEditor) -> None:
+    photo = EXAMPLES / "portrait.jpg"
+    changes = {"Smiling": 1.0, "Eyeglasses": 1.0}
+    plain, _ = client.predict(handle_file(str(photo)), changes, -1, "plain", False, api_name="/edit")
+    tuned, report = client.predict(handle_file(str(photo)), changes, -1, "plain", True, api_name="/edit")
+    plain, tuned = (np.asarray(Image.open(p).convert("RGB")) for p in (plain, tuned))
+    diff = (plain != tuned).any(axis=-1)
+    inside = footprint(face_editor, photo)
+    assert diff[inside].mean() > 0.05 and not diff[~inside].any()
+    assert report["faces"][0]["after"]["Eyeglasses"] > 0.5  # the tuned decoder still draws the edit
+
+
 def test_cli_and_endpoint_give_the_same_photo(client: Client, weights_dir: Path, tmp_path: Path) -> None:
     photo = EXAMPLES / "group.jpg"
     changes = {"Smiling": 1.0, "Eyeglasses": 0.0}
@@ -83,6 +95,7 @@ def test_cli_and_endpoint_give_the_same_photo(client: Client, weights_dir: Path,
     (None, ({}, 5), "face 5 does not exist"),
     (None, ({}, -1, "sharpen"), "paste must be one of"),
     (None, ("Smiling=1",), "expected changes as"),
+    (None, ({}, -1, "detail", "yes"), "tune as true or false"),
 ])
 def test_endpoint_explains_bad_input(client: Client, tmp_path: Path, make, args: tuple, message: str) -> None:
     photo = EXAMPLES / "portrait.jpg"
@@ -120,6 +133,11 @@ def test_page_edits_a_photo_in_chromium(server: str) -> None:
             for name in ("Smiling", "Eyeglasses", "before", "after"):
                 assert name in table
             assert page.locator("#crops img").count() == 1
+            crops = page.locator("#crops img").get_attribute("src")
+            page.locator("#tune input").click()  # sharper likeness: the faces are analysed again, tuned
+            page.wait_for_function("old => { const img = document.querySelector('#crops img');"
+                                   " return img && img.src !== old; }", arg=crops, timeout=120_000)
+            assert "Found 1 face" in page.locator("#status").inner_text()
             page.screenshot(path=str(ARTIFACTS / "app_edit_laptop.png"), full_page=True)
             page.set_viewport_size({"width": 390, "height": 844})
             page.screenshot(path=str(ARTIFACTS / "app_edit_phone.png"), full_page=True)
