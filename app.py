@@ -156,29 +156,48 @@ def build_app(editor: FaceEditor) -> gr.Blocks:
             raise user_error(e) from None
         return [scratch.png(result.image, session.name), crop_strip(result), probability_rows(result)]
 
-    def load_photo(path: str | None, paste: str, tune: bool) -> list:
-        """New photo: detect, align, encode once (and fit a decoder to each face if ``tune``); pre-set
-        the controls from the prediction; show."""
-        idle = [None, gr.update(choices=[], value=None, visible=False), *[False] * len(attrs),
-                *[0.5] * len(attrs), None, None, []]
-        if path is None:
-            return ["Upload a photo with a face, or pick an example.", *idle]
+    def open_photo(path: str, tune: bool) -> Session | str:
+        """Detect, align and encode the photo's faces (and fit a decoder to each if ``tune``), or
+        say why not."""
         try:
             analysis = editor.analyze(load_image(path), Deadline(REQUEST_TIMEOUT_S), TUNE_STEPS if tune else 0)
         except TooSlowError as e:
             hint = f" ({TUNE_LABEL} takes a few seconds per face: switch it off for this photo)" if tune else ""
-            return [f"**Cannot edit this photo:** {e}{hint}.", *idle]
+            return f"**Cannot edit this photo:** {e}{hint}."
         except ValueError as e:  # ImageError, NoFaceError
-            return [f"**Cannot edit this photo:** {e}.", *idle]
-        session = Session(analysis, Path(path).stem or "photo")
+            return f"**Cannot edit this photo:** {e}."
+        return Session(analysis, Path(path).stem or "photo")
+
+    def found(n: int) -> str:
+        return (f"Found {n} faces (numbered left to right). Edit them all, or pick one." if n > 1
+                else "Found 1 face. Toggle an attribute or drag its intensity.")
+
+    def load_photo(path: str | None, paste: str, tune: bool) -> list:
+        """New photo: analyse it once; pre-set the controls from the prediction; show."""
+        idle = [None, gr.update(choices=[], value=None, visible=False), *[False] * len(attrs),
+                *[0.5] * len(attrs), None, None, []]
+        if path is None:
+            return ["Upload a photo with a face, or pick an example.", *idle]
+        session = open_photo(path, tune)
+        if isinstance(session, str):
+            return [session, *idle]
         n = len(session.analysis.faces)
         choices = ([ALL_FACES] if n > 1 else []) + [f"Face {i + 1}" for i in range(n)]
         choice = choices[0]
         values = presets(session, choice)
-        status = (f"Found {n} faces (numbered left to right). Edit them all, or pick one." if n > 1
-                  else "Found 1 face. Toggle an attribute or drag its intensity.")
-        return [status, session, gr.update(choices=choices, value=choice, visible=n > 1),
+        return [found(n), session, gr.update(choices=choices, value=choice, visible=n > 1),
                 *[v > 0.5 for v in values], *values, *render(session, choice, paste, values)]
+
+    def retune(path: str | None, paste: str, tune: bool, old: Session | None, choice: str | None,
+               *values: float) -> list:
+        """Sharper likeness switched: analyse the same photo again, keep the face choice and the
+        controls' values (tuning leaves the encoder's reading, hence the presets, as they were)."""
+        if path is None or old is None:
+            return [gr.update(), old, None, None, []]
+        session = open_photo(path, tune)
+        if isinstance(session, str):  # the previous analysis stays usable
+            return [session, old, *render(old, choice, paste, list(values))]
+        return [found(len(session.analysis.faces)), session, *render(session, choice, paste, list(values))]
 
     def reset(session: Session | None, choice: str | None, paste: str) -> list:
         """Controls back to the chosen face's own prediction (no edit)."""
@@ -268,7 +287,7 @@ def build_app(editor: FaceEditor) -> gr.Blocks:
 
         loaded = [status, session, face, *toggles, *sliders, *outputs]
         photo.change(load_photo, [photo, paste, tune], loaded, **ui)
-        tune.input(load_photo, [photo, paste, tune], loaded, **ui)
+        tune.input(retune, [photo, paste, tune, session, face, *sliders], [status, session, *outputs], **ui)
         for event in (face.input, reset_button.click):
             event(reset, [session, face, paste], [*toggles, *sliders, *outputs], **ui)
         paste.input(lambda s, c, p, *v: render(s, c, p, list(v)), [session, face, paste, *sliders], outputs, **ui)

@@ -138,6 +138,8 @@ def test_page_edits_a_photo_in_chromium(server: str) -> None:
             page.wait_for_function("old => { const img = document.querySelector('#crops img');"
                                    " return img && img.src !== old; }", arg=crops, timeout=120_000)
             assert "Found 1 face" in page.locator("#status").inner_text()
+            assert smiling.is_checked() != was_on  # the user's edit survives the new analysis
+            assert page.locator("#value-Smiling input[type=number]").input_value() == ("0" if was_on else "1")
             page.screenshot(path=str(ARTIFACTS / "app_edit_laptop.png"), full_page=True)
             page.set_viewport_size({"width": 390, "height": 844})
             page.screenshot(path=str(ARTIFACTS / "app_edit_phone.png"), full_page=True)
