@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -26,7 +27,8 @@ def run(module: str, args: list[str], timeout: int = 600) -> subprocess.Complete
 def test_evaluate_shipped_weights_on_fixture(celeba_tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "eval"
     r = run("training.evaluate", ["--weights", "weights", "--judge", "judge", "--data", str(celeba_tiny),
-                                  "--split", "test", "--out", str(out), "--cache-dir", str(tmp_path / "cache")])
+                                  "--split", "test", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
+                                  "--tune-steps", "5"])
     m = json.loads((out / "metrics.json").read_text())
     model = IFcVAEGAN.load(REPO / "weights")
     test = CelebA(celeba_tiny, "test")
@@ -61,6 +63,11 @@ def test_evaluate_shipped_weights_on_fixture(celeba_tiny: Path, tmp_path: Path) 
     # the same 4 faces after a label margin; rows: originals, reconstructions, each attribute flipped as
     # decoded, then each flipped as the app pastes it
     assert sheet.size == (LABEL_WIDTH + 4 * 65 + 1, (2 + 2 * len(model.attributes)) * 65 + 1)
+    tuned = Image.open(out / "edits_tuned.png")  # the same sheet, each face decoded by its tuned decoder
+    assert tuned.size == sheet.size
+    originals = (slice(0, 65), slice(LABEL_WIDTH, None))
+    tuned, sheet = np.asarray(tuned.convert("RGB")), np.asarray(sheet.convert("RGB"))
+    assert np.array_equal(tuned[originals], sheet[originals]) and not np.array_equal(tuned, sheet)
 
 
 def test_reference_partners_pick_same_and_other_people() -> None:

@@ -17,24 +17,34 @@ from torchvision.utils import make_grid, save_image
 from model import IFcVAEGAN
 from model.paste import add_change
 from model.preprocessing import to_uint8
+from model.tuning import tune_decoder
 
 #: Width in pixels of the row-name margin, and the padding between tiles.
 LABEL_WIDTH, PADDING = 150, 1
 
 
 @torch.no_grad()
-def decoded_rows(model: IFcVAEGAN, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+def decoded_rows(model: IFcVAEGAN, x: torch.Tensor, tune_steps: int = 0) -> list[tuple[str, torch.Tensor]]:
     """(row name, N x 3 x S x S float images in [0, 1]): the originals, their reconstructions, then
-    each attribute flipped from the encoder's own decision (on where it says off, off where on)."""
+    each attribute flipped from the encoder's own decision (on where it says off, off where on).
+    With ``tune_steps``, each face is decoded by a decoder copy fitted to it (``model.tuning``)."""
     was_training = model.training
     model.eval()
     mu, _, logits = model.encode(x)
     p = torch.sigmoid(logits)
-    rows = [("original", x.float()), ("reconstruction", model.decode(mu, p).float())]
+    if tune_steps:
+        decoders = [tune_decoder(model, x[i:i + 1], mu[i:i + 1], p[i:i + 1], tune_steps) for i in range(len(x))]
+
+        def decode(y: torch.Tensor) -> torch.Tensor:
+            return torch.cat([d(mu[i:i + 1], y[i:i + 1]) for i, d in enumerate(decoders)]).float()
+    else:
+        def decode(y: torch.Tensor) -> torch.Tensor:
+            return model.decode(mu, y).float()
+    rows = [("original", x.float()), ("reconstruction", decode(p))]
     for j, name in enumerate(model.attributes):
         y = p.clone()
         y[:, j] = 1.0 - (p[:, j] > 0.5).float()
-        rows.append((f"{name} flipped", model.decode(mu, y).float()))
+        rows.append((f"{name} flipped", decode(y)))
     model.train(was_training)
     return rows
 

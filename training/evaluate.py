@@ -20,7 +20,8 @@ Measures on the split's 64 x 64 crops (``model/preprocessing.py``):
 - reconstruction MSE / PSNR / SSIM, and encode+decode speed on this CPU.
 
 Writes ``--out/metrics.json``, ``--out/results.md``, ``--out/samples.png`` (unlabelled grid, as in
-training) and ``--out/edits.png`` (the same faces, rows named, with the edits also as the app pastes them).
+training), ``--out/edits.png`` (the same faces, rows named, with the edits also as the app pastes them)
+and ``--out/edits_tuned.png`` (the same with each face's decoder tuned to it, ``model/tuning.py``).
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ from training.judge import AttributeJudge  # noqa: E402
 from training.metrics import (  # noqa: E402
     EditTally, accuracy, balanced_accuracy, distance_summary, mse, psnr, ssim,
 )
+from model.tuning import TUNE_STEPS  # noqa: E402
 from training.edit_sheet import decoded_rows, edit_rows, edit_sheet, save_grid  # noqa: E402
 from training.report import markdown_report  # noqa: E402
 
@@ -68,6 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--batch-size", type=int, default=100)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--cache-dir", default=None, help="where decoded crops are cached")
+    ap.add_argument("--tune-steps", type=int, default=TUNE_STEPS,
+                    help="also draw edits_tuned.png: the sheet's faces each decoded by a decoder fitted to "
+                         "it for this many steps (the app's Sharper likeness; 0: skip)")
     return ap.parse_args(argv)
 
 
@@ -274,6 +279,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows = decoded_rows(model, to_model_input(images[:8]))  # decoded once for both pictures
     save_grid(rows, out / "samples.png")
     edit_sheet(edit_rows(rows), out / "edits.png")
+    if args.tune_steps:
+        edit_sheet(edit_rows(decoded_rows(model, to_model_input(images[:8]), args.tune_steps)), out / "edits_tuned.png")
     print((out / "results.md").read_text())
     return metrics
 
