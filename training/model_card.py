@@ -115,7 +115,9 @@ widths {{ widths }}, loss weights {{ loss_weights }}.
   decoder trained for a few CPU hours draws a similar face, not yet one a face recogniser takes
   for the same person. The photo editor's default paste adds the edit's change to the photo and
   replaces the photo's own detail only where the edit changes much, which keeps the person more
-  often but shows the edit more weakly than the decoded face does.
+  often but shows the edit more weakly than the decoded face does. Its "Sharper likeness" option
+  fits a copy of the decoder to each face first (seconds per face on a CPU), which draws the person
+  far more faithfully (measured in the repository's `eval/pivotal/`).
 - **CelebA's biases.** CelebA holds photos of celebrities: mostly young, light-skinned, well lit
   and often made up. Older people, darker skin tones and everyday photos are under-represented,
   and the model reconstructs and edits what it has seen little of worse. Its accuracy per group is
