@@ -32,6 +32,17 @@ def parse_setting(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"expected ATTRIBUTE=VALUE such as Smiling=1, got {text!r}") from None
 
 
+def tune_steps(text: str) -> int:
+    """``--tune`` steps: a whole number >= 0."""
+    try:
+        steps = int(text)
+    except ValueError:
+        steps = -1
+    if steps < 0:
+        raise argparse.ArgumentTypeError(f"steps must be >= 0, not {text!r}")
+    return steps
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m model", description="Face attribute editor (IFcVAE-GAN).")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -46,7 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help=f"checkpoint folder or Hugging Face Hub id (default: ${WEIGHTS_ENV}, else weights/)")
     ed.add_argument("--face", type=int, action="append", default=None, metavar="N",
                     help="edit only face N (0 = leftmost); repeatable; default: every face")
-    ed.add_argument("--tune", type=int, nargs="?", const=TUNE_STEPS, default=0, metavar="STEPS",
+    ed.add_argument("--tune", type=tune_steps, nargs="?", const=TUNE_STEPS, default=0, metavar="STEPS",
                     help=f"fit a copy of the decoder to each face first (sharper likeness; {TUNE_STEPS} steps "
                          "if STEPS is not given, about 0.1 s each on a 2-core CPU)")
     ed.add_argument("--paste", choices=PASTE_MODES, default="detail",
@@ -68,9 +79,6 @@ def output_path(out: Path, photo: Path, taken: set[Path]) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     changes = dict(args.changes)
-    if args.tune < 0:
-        print(f"error: --tune: steps must be >= 0, not {args.tune}", file=sys.stderr)
-        return 2
     try:
         editor = FaceEditor.load(args.weights or default_weights())
         editor.check_changes(changes)

@@ -34,7 +34,7 @@ from .limits import MAX_FACES
 from .paste import paste_into, paste_layers
 from .networks import Decoder
 from .preprocessing import resize_crop, to_model_input, to_uint8
-from .tuning import tune_decoder
+from .tuning import decode_each, tune_decoders
 
 PasteMode = Literal["detail", "plain"]
 PASTE_MODES: tuple[str, ...] = get_args(PasteMode)
@@ -217,23 +217,13 @@ class FaceEditor:
         probs = torch.sigmoid(logits)
         return mu, probs, self.model.decode(mu, probs)
 
-    def tune(self, inputs: torch.Tensor, mu: torch.Tensor, probs: torch.Tensor, steps: int,
-             deadline: Deadline = NO_DEADLINE) -> list[Decoder]:
-        """One decoder per face, fitted to it (:func:`model.tuning.tune_decoder`)."""
-        decoders = []
-        for i in range(len(inputs)):
-            deadline.check()
-            decoders.append(tune_decoder(self.model, to_model_input(inputs[i:i + 1]), mu[i:i + 1],
-                                         probs[i:i + 1], steps))
-        return decoders
-
     @torch.inference_mode()
     def decode_edits(self, analysis: Analysis, faces: Sequence[int], changes: Mapping[str, float]) -> torch.Tensor:
         """Edited crops in [0, 1] of the chosen faces: their own attributes with ``changes`` applied."""
         y = self.model.attribute_values(analysis.probs[list(faces)], changes)
         if analysis.decoders is None:
             return self.model.decode(analysis.mu[list(faces)], y)
-        return torch.cat([analysis.decoders[i](analysis.mu[i:i + 1], y[k:k + 1]) for k, i in enumerate(faces)])
+        return decode_each([analysis.decoders[i] for i in faces], analysis.mu[list(faces)], y)
 
     def paste(self, analysis: Analysis, faces: Sequence[int], edited: torch.Tensor,
               paste: PasteMode = "detail", deadline: Deadline = NO_DEADLINE) -> np.ndarray:
@@ -265,9 +255,9 @@ class FaceEditor:
         mu, probs, recon = self.encode(inputs)
         if not tune_steps:
             return Analysis(array, aligned, inputs, mu, probs, recon)
-        decoders = self.tune(inputs, mu, probs, tune_steps, deadline)
+        decoders = tune_decoders(self.model, to_model_input(inputs), mu, probs, tune_steps, deadline.check)
         with torch.inference_mode():
-            recon = torch.cat([d(mu[i:i + 1], probs[i:i + 1]) for i, d in enumerate(decoders)])
+            recon = decode_each(decoders, mu, probs)
         return Analysis(array, aligned, inputs, mu, probs, recon, decoders)
 
     def edit(self, analysis: Analysis, changes: Mapping[str, float], faces: Sequence[int] | None = None,

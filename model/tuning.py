@@ -10,6 +10,7 @@ The shared model is never changed, so concurrent requests do not disturb each ot
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -63,3 +64,20 @@ def tune_decoder(model: IFcVAEGAN, image: torch.Tensor, mu: torch.Tensor, probs:
             loss.backward()
             opt.step()
     return decoder.requires_grad_(False)
+
+
+def tune_decoders(model: IFcVAEGAN, images: torch.Tensor, mu: torch.Tensor, probs: torch.Tensor, steps: int,
+                  before_each: Callable[[], None] | None = None) -> list[Decoder]:
+    """:func:`tune_decoder` for each of ``N`` faces (``images`` ``N x 3 x S x S`` in [0, 1]);
+    ``before_each`` runs before each face (e.g. a deadline check)."""
+    decoders = []
+    for i in range(len(images)):
+        if before_each is not None:
+            before_each()
+        decoders.append(tune_decoder(model, images[i:i + 1], mu[i:i + 1], probs[i:i + 1], steps))
+    return decoders
+
+
+def decode_each(decoders: Sequence[Decoder], mu: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Row i of ``mu`` and ``y`` decoded by ``decoders[i]``: ``N x 3 x S x S``."""
+    return torch.cat([d(mu[i:i + 1], y[i:i + 1]) for i, d in enumerate(decoders)])

@@ -24,6 +24,7 @@ from typing import Any  # noqa: E402
 
 from PIL import Image, ImageDraw  # noqa: E402
 
+from model.ifcvae import CONFIG_NAME  # noqa: E402
 from training import evaluate, train  # noqa: E402
 from training.edit_sheet import PADDING  # noqa: E402
 from training.report import ablation_table  # noqa: E402
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> str:
         {name: {"terms_off": list(VARIANTS[name]), "summary": m["summary"], "reconstruction": m["reconstruction"]}
          for name, m in results.items()}, indent=2))
     (out / "ablation.md").write_text(text)
-    size = json.loads((out / next(iter(results)) / "last" / "config.json").read_text())["image_size"]
+    size = json.loads((out / next(iter(results)) / "last" / CONFIG_NAME).read_text())["image_size"]
     comparison_grid({name: out / name / "eval" / "samples.png" for name in results}, out / "ablation.png",
                     tile=size + PADDING)
     print(text)

@@ -17,7 +17,7 @@ from torchvision.utils import make_grid, save_image
 from model import IFcVAEGAN
 from model.paste import add_change
 from model.preprocessing import to_uint8
-from model.tuning import tune_decoder
+from model.tuning import decode_each, tune_decoders
 
 #: Width in pixels of the row-name margin, and the padding between tiles.
 LABEL_WIDTH, PADDING = 150, 1
@@ -32,14 +32,10 @@ def decoded_rows(model: IFcVAEGAN, x: torch.Tensor, tune_steps: int = 0) -> list
     model.eval()
     mu, _, logits = model.encode(x)
     p = torch.sigmoid(logits)
-    if tune_steps:
-        decoders = [tune_decoder(model, x[i:i + 1], mu[i:i + 1], p[i:i + 1], tune_steps) for i in range(len(x))]
+    decoders = tune_decoders(model, x, mu, p, tune_steps) if tune_steps else None
 
-        def decode(y: torch.Tensor) -> torch.Tensor:
-            return torch.cat([d(mu[i:i + 1], y[i:i + 1]) for i, d in enumerate(decoders)]).float()
-    else:
-        def decode(y: torch.Tensor) -> torch.Tensor:
-            return model.decode(mu, y).float()
+    def decode(y: torch.Tensor) -> torch.Tensor:
+        return (model.decode(mu, y) if decoders is None else decode_each(decoders, mu, y)).float()
     rows = [("original", x.float()), ("reconstruction", decode(p))]
     for j, name in enumerate(model.attributes):
         y = p.clone()

@@ -276,11 +276,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out / "results.md").write_text(markdown_report(metrics))
-    rows = decoded_rows(model, to_model_input(images[:8]))  # decoded once for both pictures
+    sheet_faces = to_model_input(images[:8])
+    rows = decoded_rows(model, sheet_faces)  # decoded once for both pictures
     save_grid(rows, out / "samples.png")
     edit_sheet(edit_rows(rows), out / "edits.png")
     if args.tune_steps:
-        edit_sheet(edit_rows(decoded_rows(model, to_model_input(images[:8]), args.tune_steps)), out / "edits_tuned.png")
+        edit_sheet(edit_rows(decoded_rows(model, sheet_faces, args.tune_steps)), out / "edits_tuned.png")
     print((out / "results.md").read_text())
     return metrics
 
