@@ -8,25 +8,22 @@ Goal: <= 0.4 s end to end on a 2-core CPU.
 """
 from __future__ import annotations
 
+import argparse
 import os
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch
+import numpy as np
+import torch
+from PIL import Image
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import defaultdict  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
+from model.images import load_image, save_png
+from model.pipeline import Analysis, FaceEditor, default_weights
 
 REPO = Path(__file__).resolve().parent.parent
-
-from model.images import load_image, save_png  # noqa: E402
-from model.pipeline import Analysis, FaceEditor, default_weights  # noqa: E402
 
 SIZE = (1152, 864)
 

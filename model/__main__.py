@@ -7,18 +7,13 @@ per photo, carries on past photos that fail, and exits with status 1 if any fail
 """
 from __future__ import annotations
 
-import os
+import argparse
+import sys
+from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: no spinning threads on a shared CPU
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-import argparse  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from .images import ImageError, load_image, save_png  # noqa: E402
-from .pipeline import PASTE_MODES, VALUE_RANGE, WEIGHTS_ENV, FaceEditor, default_weights  # noqa: E402
-from .tuning import TUNE_STEPS  # noqa: E402
+from .images import ImageError, load_image, save_png
+from .pipeline import PASTE_MODES, VALUE_RANGE, WEIGHTS_ENV, FaceEditor, default_weights
+from .tuning import TUNE_STEPS
 
 
 def parse_setting(text: str) -> tuple[str, float]:

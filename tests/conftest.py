@@ -1,14 +1,16 @@
 """Shared test setup: offline, no spinning threads, and paths to the shipped fixtures."""
 import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Offline before huggingface_hub or gradio is imported (both read these on import); the model
+# package then sets OMP_WAIT_POLICY before torch (model/__init__.py).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+
+import model  # noqa: E402,F401
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
