@@ -24,7 +24,7 @@ import {package}
 print(json.dumps(seen))
 """
 
-ENTRY_PACKAGES = ("model", "benchmark")
+ENTRY_PACKAGES = ("model", "training", "evaluation", "release", "benchmark")
 
 
 def seen_on_import(package: str, **env: str) -> dict[str, str | None]:

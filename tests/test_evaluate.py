@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from evaluation.evaluate import reference_partners
 from model import IFcVAEGAN
 from tests.conftest import REPO
 from training.celeba import CelebA
 from training.edit_sheet import LABEL_WIDTH
-from training.evaluate import reference_partners
 
 
 def run(module: str, args: list[str], timeout: int = 600) -> subprocess.CompletedProcess:
@@ -26,9 +26,9 @@ def run(module: str, args: list[str], timeout: int = 600) -> subprocess.Complete
 @pytest.mark.slow
 def test_evaluate_shipped_weights_on_fixture(celeba_tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "eval"
-    r = run("training.evaluate", ["--weights", "weights", "--judge", "judge", "--data", str(celeba_tiny),
-                                  "--split", "test", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
-                                  "--tune-steps", "5"])
+    r = run("evaluation.evaluate", ["--weights", "weights", "--judge", "judge", "--data", str(celeba_tiny),
+                                    "--split", "test", "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
+                                    "--tune-steps", "5"])
     m = json.loads((out / "metrics.json").read_text())
     model = IFcVAEGAN.load(REPO / "weights")
     test = CelebA(celeba_tiny, "test")
@@ -79,7 +79,7 @@ def test_reference_partners_pick_same_and_other_people() -> None:
 
 def test_evaluate_reports_bad_checkpoint_clearly(celeba_tiny: Path, tmp_path: Path) -> None:
     (tmp_path / "model.bin").write_bytes(b"not a checkpoint")
-    r = subprocess.run([sys.executable, "-m", "training.evaluate", "--weights", str(tmp_path / "model.bin"),
+    r = subprocess.run([sys.executable, "-m", "evaluation.evaluate", "--weights", str(tmp_path / "model.bin"),
                         "--data", str(celeba_tiny), "--out", str(tmp_path / "eval")],
                        cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0

@@ -38,7 +38,7 @@ def test_from_pretrained_by_hub_id_from_offline_cache(tmp_path: Path) -> None:
 
 def run_push(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     IFcVAEGAN(SMALL).save_pretrained(tmp_path / "ckpt")
-    return subprocess.run([sys.executable, "-m", "training.push_to_hub", "--weights", str(tmp_path / "ckpt"),
+    return subprocess.run([sys.executable, "-m", "release.push_to_hub", "--weights", str(tmp_path / "ckpt"),
                            "--repo-id", "someone/ifcvae-test"], cwd=REPO, capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=120)
 

@@ -6,10 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
+from evaluation.identity import SAME_PERSON_THRESHOLD, FaceEmbedder, distance
+from evaluation.identity_blur import blur_scale
 from model.preprocessing import crop_and_resize
 from training.celeba import CelebA
-from training.identity import SAME_PERSON_THRESHOLD, FaceEmbedder, distance
-from training.identity_blur import blur_scale
 
 
 @pytest.fixture(scope="module")

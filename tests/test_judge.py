@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from evaluation.judge import AttributeJudge, JudgeConfig, augment
+from evaluation.metrics import accuracy
 from model import CELEBA_ATTRIBUTES, CheckpointError
 from model.preprocessing import to_model_input
 from tests.conftest import REPO
 from training.celeba import CelebA, load_crops
-from training.judge import AttributeJudge, JudgeConfig, augment
-from training.metrics import accuracy
 
 JUDGE = REPO / "judge"
 
@@ -81,7 +81,7 @@ def test_shipped_judge_is_small_covers_all_attributes_and_judges_fixture_faces(c
 @pytest.mark.slow
 def test_training_command_writes_a_loadable_judge(celeba_tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "judge"
-    r = subprocess.run([sys.executable, "-m", "training.judge", "--data", str(celeba_tiny), "--out", str(out),
+    r = subprocess.run([sys.executable, "-m", "evaluation.judge", "--data", str(celeba_tiny), "--out", str(out),
                         "--epochs", "2", "--batch-size", "2", "--cache-dir", str(tmp_path / "cache")],
                        cwd=REPO, capture_output=True, text=True, timeout=300,
                        env={**os.environ, "OMP_NUM_THREADS": "1"})

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from training.metrics import (
+from evaluation.metrics import (
     EditTally, accuracy, balanced_accuracy, distance_summary, mse, others_kept, psnr, share, ssim,
 )
 

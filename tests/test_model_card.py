@@ -10,19 +10,19 @@ import torch
 from huggingface_hub import ModelCard
 
 from model import IFcVAEGAN, ModelConfig
-from training import model_card
+from release import model_card
 from training.train import parse_args as train_args
 
 SMALL = ModelConfig(widths=(8, 16, 16, 32), z_dim=12, aux_hidden=32)
 
 
 def fake_evaluation() -> dict:
-    """metrics.json as training/evaluate.py writes it, without the identity and speed sections."""
+    """metrics.json as evaluation/evaluate.py writes it, without the identity and speed sections."""
     edits = {"on": {"success": 0.71, "baseline": 0.12, "others_kept": 0.93},
              "off": {"success": 0.64, "baseline": 0.2, "others_kept": 0.95}}
     attrs = {a: {"accuracy": 0.9 + i / 100, "balanced_accuracy": 0.8 + i / 100, "edits": edits}
              for i, a in enumerate(SMALL.attributes)}
-    return {"command": "python -m training.evaluate --weights ckpt --data celeba --out eval", "split": "test",
+    return {"command": "python -m evaluation.evaluate --weights ckpt --data celeba --out eval", "split": "test",
             "images": 1000, "identity_images": 0, "attributes": attrs,
             "summary": {"accuracy": 0.925, "balanced_accuracy": 0.825, "edit_success": 0.675,
                         "edit_success_on": 0.71, "edit_baseline_on": 0.12, "edit_success_off": 0.64,

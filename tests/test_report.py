@@ -1,5 +1,5 @@
 """The Markdown tables of evaluation and ablation results."""
-from training.report import ablation_table
+from evaluation.report import ablation_table
 
 
 def variant(success: float, baseline: float, psnr: float) -> dict:

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from huggingface_hub import ModelCard
 
+from release import model_card
 from tests.conftest import REPO
-from training import model_card
 
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 CPU_TORCH = ("torch", "torchvision")

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
+from evaluation.metrics import psnr
 from model.images import load_image
 from model.pipeline import Analysis, FaceEditor
 from model.preprocessing import to_model_input, to_uint8
 from model.tuning import single_flips, tune_decoder
-from training.metrics import psnr
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -31,7 +31,7 @@ def test_tuning_sharpens_the_face_keeps_it_editable_and_leaves_the_shared_model_
     model = face_editor.model
     before = {k: v.clone() for k, v in model.state_dict().items()}
     x = to_model_input(portrait.inputs[:1])
-    decoder = tune_decoder(model, x, portrait.mu[:1], portrait.probs[:1], steps=40)
+    decoder = tune_decoder(model, x, portrait.mu[:1], portrait.probs[:1], tune_steps=40)
     with torch.no_grad():
         rec = decoder(portrait.mu[:1], portrait.probs[:1])
         flips, targets = single_flips(portrait.probs[:1])
@@ -43,7 +43,7 @@ def test_tuning_sharpens_the_face_keeps_it_editable_and_leaves_the_shared_model_
     model.train()
     try:
         with pytest.raises(ValueError, match="eval mode"):
-            tune_decoder(model, x, portrait.mu[:1], portrait.probs[:1], steps=1)
+            tune_decoder(model, x, portrait.mu[:1], portrait.probs[:1], tune_steps=1)
     finally:
         model.eval()
 

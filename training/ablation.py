@@ -4,30 +4,27 @@
 
 Every variant is trained by ``training/train.py`` (same seed, same data order, ``--max-steps``
 updates; options this command does not know, e.g. ``--bf16 --threads 2 --batch-size 64``, are
-passed on to it) into ``--out/VARIANT``, then evaluated by ``training/evaluate.py`` into
+passed on to it) into ``--out/VARIANT``, then evaluated by ``evaluation/evaluate.py`` into
 ``--out/VARIANT/eval``. The side-by-side table goes to ``--out/ablation.md`` and
 ``--out/ablation.json``, and the variants' sample grids (first four faces) side by side to
 ``--out/ablation.png``. Rerunning continues unfinished runs and reuses finished evaluations.
 """
 from __future__ import annotations
 
-import os
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: no spinning threads on a shared CPU
+from PIL import Image, ImageDraw
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import shlex  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-from PIL import Image, ImageDraw  # noqa: E402
-
-from model.ifcvae import CONFIG_NAME  # noqa: E402
-from training import evaluate, train  # noqa: E402
-from training.edit_sheet import PADDING  # noqa: E402
-from training.report import ablation_table  # noqa: E402
+from evaluation import evaluate
+from evaluation.report import ablation_table
+from model.ifcvae import CONFIG_NAME
+from training import train
+from training.edit_sheet import PADDING
 
 #: Variant name -> the loss terms it switches off (weight 0). ``full`` is the baseline.
 VARIANTS: dict[str, tuple[str, ...]] = {

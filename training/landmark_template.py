@@ -7,18 +7,14 @@ Prints the template in the CelebA aligned frame (178 x 218); paste it into
 """
 from __future__ import annotations
 
-import os
+import argparse
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
 
-import argparse  # noqa: E402
-
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from model.faces import FaceDetector  # noqa: E402
-from training.celeba import CelebA  # noqa: E402
+from model.faces import FaceDetector
+from training.celeba import CelebA
 
 
 def main() -> None:

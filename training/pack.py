@@ -9,19 +9,15 @@ The file holds plain arrays only (it loads without pickle).
 """
 from __future__ import annotations
 
-import os
+import argparse
+import io
+from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: no spinning threads on a shared CPU
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
 
-import argparse  # noqa: E402
-import io  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from training.celeba import PACK_SUFFIX, SPLITS, CelebA, load_crops  # noqa: E402
+from training.celeba import PACK_SUFFIX, SPLITS, CelebA, load_crops
 
 
 def encode(crop: np.ndarray, quality: int) -> bytes:

@@ -1,4 +1,4 @@
-"""Markdown tables of evaluation results (``training/evaluate.py``) and of the ablation."""
+"""Markdown tables of evaluation results (``evaluation/evaluate.py``) and of the ablation."""
 from __future__ import annotations
 
 from typing import Any
