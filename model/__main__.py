@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .images import ImageError, load_image, save_png
 from .pipeline import PASTE_MODES, VALUE_RANGE, WEIGHTS_ENV, FaceEditor, default_weights
-from .tuning import TUNE_STEPS
+from .tuning import DEFAULT_TUNE_STEPS
 
 
 def parse_setting(text: str) -> tuple[str, float]:
@@ -27,8 +27,8 @@ def parse_setting(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"expected ATTRIBUTE=VALUE such as Smiling=1, got {text!r}") from None
 
 
-def tune_steps(text: str) -> int:
-    """``--tune`` steps: a whole number >= 0."""
+def step_count(text: str) -> int:
+    """``--tune`` STEPS: a whole number >= 0."""
     try:
         steps = int(text)
     except ValueError:
@@ -52,8 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help=f"checkpoint folder or Hugging Face Hub id (default: ${WEIGHTS_ENV}, else weights/)")
     ed.add_argument("--face", type=int, action="append", default=None, metavar="N",
                     help="edit only face N (0 = leftmost); repeatable; default: every face")
-    ed.add_argument("--tune", type=tune_steps, nargs="?", const=TUNE_STEPS, default=0, metavar="STEPS",
-                    help=f"fit a copy of the decoder to each face first (sharper likeness; {TUNE_STEPS} steps "
+    ed.add_argument("--tune", dest="tune_steps", type=step_count, nargs="?", const=DEFAULT_TUNE_STEPS, default=0,
+                    metavar="STEPS",
+                    help=f"fit a copy of the decoder to each face first (sharper likeness; {DEFAULT_TUNE_STEPS} steps "
                          "if STEPS is not given, about 0.1 s each on a 2-core CPU)")
     ed.add_argument("--paste", choices=PASTE_MODES, default="detail",
                     help="detail: add the edit's change to the photo, replacing its detail only where the edit "
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for photo in args.photos:
         try:
-            result = editor.edit(editor.analyze(load_image(photo), tune_steps=args.tune), changes, args.face, args.paste)
+            analysis = editor.analyze(load_image(photo), tune_steps=args.tune_steps)
+            result = editor.edit(analysis, changes, args.face, args.paste)
             target = output_path(args.out, photo, taken)
             save_png(result.image, target)
             print(f"{photo}: edited {len(result.faces)} face(s) -> {target}", flush=True)

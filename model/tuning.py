@@ -19,8 +19,9 @@ from torch.func import functional_call
 from .ifcvae import IFcVAEGAN
 from .networks import Decoder
 
-#: Adam steps, learning rate and weight of the attribute term (chosen in ``eval/pivotal``).
-TUNE_STEPS = 80
+#: Adam steps (the app's and the CLI's default), learning rate and weight of the attribute term
+#: (chosen in ``eval/pivotal``).
+DEFAULT_TUNE_STEPS = 80
 TUNE_LR = 3e-4
 TUNE_CLS_WEIGHT = 1000.0
 
@@ -36,16 +37,17 @@ def single_flips(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def tune_decoder(model: IFcVAEGAN, image: torch.Tensor, mu: torch.Tensor, probs: torch.Tensor,
-                 steps: int = TUNE_STEPS, lr: float = TUNE_LR, cls_weight: float = TUNE_CLS_WEIGHT) -> Decoder:
+                 tune_steps: int = DEFAULT_TUNE_STEPS, lr: float = TUNE_LR,
+                 cls_weight: float = TUNE_CLS_WEIGHT) -> Decoder:
     """A copy of ``model.decoder`` fitted to one face: ``image`` ``1 x 3 x S x S`` in [0, 1], its
     identity code ``mu`` (``1 x z_dim``) and attribute probabilities ``probs`` (``1 x A``).
 
-    Each step: the BCE of the face's reconstruction (summed over pixels, as in training) plus
-    ``cls_weight`` times the encoder's BCE on the decoded single-attribute flips. Batch norm stays
-    in inference mode. Returns the copy in eval mode, without gradients.
+    Each of the ``tune_steps`` Adam steps: the BCE of the face's reconstruction (summed over pixels,
+    as in training) plus ``cls_weight`` times the encoder's BCE on the decoded single-attribute
+    flips. Batch norm stays in inference mode. Returns the copy in eval mode, without gradients.
     """
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, not {steps}")
+    if tune_steps < 0:
+        raise ValueError(f"tune_steps must be >= 0, not {tune_steps}")
     if model.encoder.training:  # batch norm would write the flips' statistics into the shared encoder
         raise ValueError("tune_decoder needs the model in eval mode")
     decoder = copy.deepcopy(model.decoder).eval()
@@ -55,7 +57,7 @@ def tune_decoder(model: IFcVAEGAN, image: torch.Tensor, mu: torch.Tensor, probs:
     frozen = {k: v.detach() for k, v in model.encoder.named_parameters()}  # no grads into the shared encoder
     opt = torch.optim.Adam(decoder.parameters(), lr=lr)
     with torch.enable_grad():
-        for _ in range(steps):
+        for _ in range(tune_steps):
             loss = F.binary_cross_entropy(decoder(mu, probs), image, reduction="sum")
             if cls_weight:
                 logits = functional_call(model.encoder, frozen, (decoder(mu.expand(len(flips), -1), flips),))[2]
@@ -66,15 +68,15 @@ def tune_decoder(model: IFcVAEGAN, image: torch.Tensor, mu: torch.Tensor, probs:
     return decoder.requires_grad_(False)
 
 
-def tune_decoders(model: IFcVAEGAN, images: torch.Tensor, mu: torch.Tensor, probs: torch.Tensor, steps: int,
-                  before_each: Callable[[], None] | None = None) -> list[Decoder]:
+def tune_decoders(model: IFcVAEGAN, images: torch.Tensor, mu: torch.Tensor, probs: torch.Tensor,
+                  tune_steps: int, before_each: Callable[[], None] | None = None) -> list[Decoder]:
     """:func:`tune_decoder` for each of ``N`` faces (``images`` ``N x 3 x S x S`` in [0, 1]);
     ``before_each`` runs before each face (e.g. a deadline check)."""
     decoders = []
     for i in range(len(images)):
         if before_each is not None:
             before_each()
-        decoders.append(tune_decoder(model, images[i:i + 1], mu[i:i + 1], probs[i:i + 1], steps))
+        decoders.append(tune_decoder(model, images[i:i + 1], mu[i:i + 1], probs[i:i + 1], tune_steps))
     return decoders
 
 
