@@ -1,10 +1,10 @@
 """Per-face decoder tuning ("pivotal tuning"): fit a copy of the decoder to one face before editing.
 
-The shared decoder draws a blurry likeness of a face (about 20.6 dB PSNR; dlib rarely takes it for
-the same person). Fitting a private copy of the decoder to the face's own identity code and
-attribute reading for a few dozen steps makes it draw that face sharply, and a second term keeps
-the copy drawing the attributes: the encoder must still read each single-attribute flip as
-flipped. Edits then come from the tuned copy (``eval/pivotal/README.md`` has the measurements).
+The shared decoder draws a blurry likeness of a face. Fitting a private copy of the decoder to the
+face's own identity code and attribute reading for a few dozen steps makes it draw that face more
+sharply, and a second term keeps the copy drawing the attributes: the encoder must still read each
+single-attribute flip as flipped. Edits then come from the tuned copy (``results/tuning/README.md``
+has the measurements).
 The shared model is never changed, so concurrent requests do not disturb each other.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .ifcvae import IFcVAEGAN
 from .networks import Decoder
 
 #: Adam steps (the app's and the CLI's default), learning rate and weight of the attribute term
-#: (chosen in ``eval/pivotal``).
+#: (chosen in ``results/tuning``).
 DEFAULT_TUNE_STEPS = 80
 TUNE_LR = 3e-4
 TUNE_CLS_WEIGHT = 1000.0
