@@ -132,12 +132,22 @@ def test_docker_context_holds_the_app_and_weights_only() -> None:
     assert not [p for p in needed if docker_excluded(p)]
     left_out = [".git/HEAD", "runs/main/state.pt", "tests/test_model.py", "tests/fixtures/celeba_tiny/list_attr_celeba.txt",
                 ".pytest_cache/v/cache/lastfailed", "model/__pycache__/ifcvae.cpython-311.pyc", ".cache/x.npy",
-                "judge/model.safetensors", "training/train.py", "Dockerfile"]
+                "judge/model.safetensors", "training/train.py", "evaluation/evaluate.py", "release/model_card.py",
+                "results/weights/metrics.json", "Dockerfile"]
     assert [p for p in left_out if docker_excluded(p)] == left_out
     # the repository packages app.py imports are in the context
     local = {m for m in re.findall(r"^(?:from|import) (\w+)", (REPO / "app.py").read_text(), re.M)
              if (REPO / m / "__init__.py").is_file()}
     assert local and not [m for m in local if docker_excluded(f"{m}/__init__.py")]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    tests = (REPO / "README.md").read_text().split("## Tests", 1)[1]
+    readme_command = re.search(r"```bash\n(.*?)```", tests, re.S)[1].strip()
+    ci_commands = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()
+                   if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd "))]
+    assert ci_commands == [f"exec {readme_command}"]
+    assert (REPO / readme_command.split()[0]).stat().st_mode & 0o111, "the README's test command must be executable"
 
 
 def test_readme_front_matter_makes_a_gradio_space() -> None:
