@@ -1,0 +1,158 @@
+"""The user-level evaluation end to end on the fixture (real MTCNN, real editor, real dlib, both judges),
+and the z-probe and the face sample on cases whose answer is known."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from evaluation.contact_sheet import sheet_size, tile_origin
+from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
+from evaluation.user_level import DIRECTIONS, SHEET_FACES, choose_faces
+from evaluation.z_probe import z_probe
+from model import IFcVAEGAN
+from model.preprocessing import CELEBA_FRAME
+from tests.conftest import REPO
+from training.celeba import CelebA
+
+FACES, TUNE_FACES = 2, 1
+
+
+def run(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evaluation.user_level", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+@pytest.fixture(scope="module")
+def evaluated(celeba_tiny: Path, weights_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The command run once on the fixture's 12 faces, with a copy of the shipped checkpoint and a
+    small untrained strict judge standing in for strict_judge/."""
+    tmp = tmp_path_factory.mktemp("user_level")
+    weights = tmp / "weights"
+    weights.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(weights_dir / name, weights / name)
+    torch.manual_seed(0)
+    StrictJudge(StrictJudgeConfig(image_size=64, widths=(8, 16), blocks=(1, 1))).save(tmp / "strict")
+    out = tmp / "out"
+    r = run(["--weights", str(weights), "--data", str(celeba_tiny), "--split", "all", "--out", str(out),
+             "--faces", str(FACES), "--tune-faces", str(TUNE_FACES), "--tune-steps", "2",
+             "--strict-judge", str(tmp / "strict"), "--threads", "1", "--cache-dir", str(tmp / "cache")])
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    return {"out": out, "weights": weights, "stdout": r.stdout, "stderr": r.stderr,
+            "metrics": json.loads((out / "metrics.json").read_text())}
+
+
+def fraction(v: float | None, allow_none: bool) -> bool:
+    return (v is None and allow_none) or (v is not None and 0.0 <= v <= 1.0)
+
+
+@pytest.mark.slow
+def test_metrics_schema_and_headline(evaluated: dict, celeba_tiny: Path) -> None:
+    m = evaluated["metrics"]
+    model = IFcVAEGAN.load(evaluated["weights"])
+    labels = CelebA(celeba_tiny, "all").labels(model.attributes)
+    assert "lower of strict_judge and judge" in m["judge"]
+    assert list(m["user_level"]) == list(model.attributes) == list(m["z_probe"])
+    for j, attribute in enumerate(model.attributes):
+        for direction, target in DIRECTIONS.items():
+            eligible = int((labels[:, j].bool() != target).sum())
+            cell = m["user_level"][attribute][direction]
+            assert cell["n"] == min(FACES, eligible)
+            empty = cell["n"] == 0
+            assert fraction(cell["success"], empty) and fraction(cell["same_person"], empty)
+            if not empty:  # the headline is the lower judge, and says which
+                by = {name: v["success"] for name, v in cell["by_judge"].items()}
+                assert set(by) == {"strict_judge", "judge"} and all(fraction(v, False) for v in by.values())
+                assert cell["success"] == min(by.values()) == by[cell["judge"]]
+                assert cell["no_face"] == 0  # MTCNN finds every fixture face
+            assert m["user_level_plain"][attribute][direction]["n"] == cell["n"]
+            assert m["user_level_tuned"][attribute][direction]["n"] == min(TUNE_FACES, cell["n"])
+            assert m["crop_level"][attribute][direction]["n"] == cell["n"]
+            for variant in ("user_level_plain", "user_level_tuned", "crop_level"):
+                assert fraction(m[variant][attribute][direction]["success"], True)
+        assert fraction(m["z_probe"][attribute], False)
+        for probe in ("mlp", "linear", "head"):
+            assert fraction(m["z_probe_detail"][probe][attribute], False)
+    assert m["z_probe_detail"]["fit"] + m["z_probe_detail"]["scored"] == 12
+    # the same figures next to the checkpoint, and in the table
+    assert json.loads((evaluated["weights"] / "metrics.json").read_text()) == m
+    table = (evaluated["out"] / "results.md").read_text()
+    assert all(f"| {a} | off → on | " in table for a in model.attributes) and "## z-probe (RQ1)" in table
+    assert "| Smiling |" in evaluated["stdout"] and "faces of the all split" in evaluated["stderr"]
+
+
+@pytest.mark.slow
+def test_contact_sheets_show_photo_and_returned_photo(evaluated: dict, celeba_tiny: Path) -> None:
+    m = evaluated["metrics"]
+    celeba = CelebA(celeba_tiny, "all")
+    cells = choose_faces(celeba.labels(tuple(m["user_level"])), tuple(m["user_level"]), FACES, m["seed"])
+    written = 0
+    for (attribute, direction), faces in cells.items():
+        path = evaluated["out"] / "sheets" / f"{attribute}_{direction}.png"
+        if not faces:
+            assert not path.exists()
+            continue
+        assert m["sheets"][f"{attribute}_{direction}"] == f"sheets/{attribute}_{direction}.png"
+        sheet = np.asarray(Image.open(path).convert("RGB"))
+        count = min(len(faces), SHEET_FACES)
+        assert (sheet.shape[1], sheet.shape[0]) == sheet_size(count, CELEBA_FRAME)
+        w, h = CELEBA_FRAME
+        for k, face in enumerate(faces[:count]):
+            x, y = tile_origin(k, CELEBA_FRAME)
+            photo = np.asarray(Image.open(celeba.image_path(celeba.names[face])).convert("RGB"))
+            assert np.array_equal(sheet[y:y + h, x:x + w], photo)  # the photo, untouched, on the left
+            returned = sheet[y:y + h, x + w + 2:x + 2 * w + 2].astype(int)
+            assert np.abs(returned - photo).max() > 0  # the returned photo beside it
+        written += 1
+    assert written == len(m["sheets"]) >= 10
+
+
+def test_missing_strict_judge_is_a_clear_error(celeba_tiny: Path, tmp_path: Path) -> None:
+    r = run(["--weights", "weights", "--data", str(celeba_tiny), "--out", str(tmp_path / "out"),
+             "--strict-judge", str(tmp_path / "nowhere")])
+    assert r.returncode != 0 and "--strict-judge none" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_z_probe_reads_an_attribute_that_z_carries_and_not_noise() -> None:
+    gen = torch.Generator().manual_seed(0)
+    n = 2000
+    labels = torch.rand(n, 2, generator=gen) < torch.tensor([0.5, 0.1])  # a common and a rare attribute
+    noise = torch.randn(n, 32, generator=gen)
+    carried = noise.clone()
+    carried[:, 0] += 3.0 * labels[:, 0]  # both attributes carried linearly, in two directions
+    carried[:, 1] -= 3.0 * labels[:, 1]
+    head = labels.clone()
+    head[:, 1] = False  # a head that never sees the rare attribute: balanced accuracy 0.5
+    r = z_probe(carried, labels, head, ("common", "rare"))
+    assert r["fit"] == 1400 and r["scored"] == 600
+    for probe in ("mlp", "linear"):
+        assert r[probe]["common"] > 0.88 and r[probe]["rare"] > 0.8
+    assert r["head"] == {"common": 1.0, "rare": 0.5}
+    r = z_probe(noise, labels, head, ("common", "rare"))
+    for probe in ("mlp", "linear"):
+        assert all(0.4 < v < 0.6 for v in r[probe].values())
+
+
+def test_z_probe_refuses_too_few_faces() -> None:
+    with pytest.raises(ValueError, match="too few"):
+        z_probe(torch.randn(4, 8), torch.zeros(4, 1, dtype=torch.bool), torch.zeros(4, 1, dtype=torch.bool), ("a",))
+
+
+def test_face_sample_is_seeded_and_takes_only_faces_eligible_for_the_edit() -> None:
+    labels = torch.tensor([[1, 0], [0, 0], [1, 1], [0, 1], [1, 0], [0, 0]])
+    cells = choose_faces(labels, ("a", "b"), 2, seed=3)
+    assert cells == choose_faces(labels, ("a", "b"), 2, seed=3)
+    for (name, direction), faces in cells.items():
+        column = ("a", "b").index(name)
+        assert len(faces) == 2 and all(bool(labels[i, column]) != DIRECTIONS[direction] for i in faces)
+    # a larger sample starts with the smaller one (the sheets' first faces do not depend on --faces)
+    bigger = choose_faces(labels, ("a", "b"), 3, seed=3)
+    assert all(bigger[c][:2] == f for c, f in cells.items())
