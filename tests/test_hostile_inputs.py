@@ -10,9 +10,10 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageOps
 
-from model.limits import MAX_FILE_BYTES, MAX_REQUEST_BYTES
+from model.limits import MAX_FILE_BYTES
 from tests.app_server import AppServer
 from tests.hostile_corpus import PORTRAIT, Case, build
+from web.limits import MAX_REQUEST_BYTES
 
 pytestmark = pytest.mark.slow
 

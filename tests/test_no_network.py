@@ -10,9 +10,10 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-import app
 from model.pipeline import FaceEditor
 from tests.app_server import free_port
+from web.server import build_app, launch
+from web.url_refusal import refuse_urls
 
 pytestmark = pytest.mark.slow
 
@@ -85,8 +86,8 @@ def test_the_guard_catches_outbound_attempts(outbound: list[str]) -> None:
 
 def test_serving_and_editing_makes_no_outbound_connection(outbound: list[str], face_editor: FaceEditor) -> None:
     port = free_port()
-    demo = app.build_app(face_editor)
-    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True)
+    demo = build_app(face_editor)
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         _, report = client.predict(handle_file(str(PORTRAIT)), {"Smiling": 1.0}, -1, "detail", api_name="/edit")
@@ -106,7 +107,7 @@ def test_refuse_urls_looks_at_every_file_and_only_at_files() -> None:
     def file(path: str) -> dict:
         return {"path": path, "meta": {"_type": "gradio.FileData"}, "url": f"http://127.0.0.1:7860/file={path}"}
 
-    app.refuse_urls([file("/tmp/gradio/abc/photo.jpg"), {"Smiling": 1.0}, "https://example.com/not-a-file", -1])
+    refuse_urls([file("/tmp/gradio/abc/photo.jpg"), {"Smiling": 1.0}, "https://example.com/not-a-file", -1])
     for data in ([file(URL)], [file("/tmp/a.jpg"), {"deep": [file("http://10.0.0.1/x.png")]}]):
         with pytest.raises(gr.Error, match="not a URL"):
-            app.refuse_urls(data)
+            refuse_urls(data)

@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable
 
 from starlette.exceptions import HTTPException
 
-from model.limits import MAX_REQUEST_BYTES
+from .limits import MAX_REQUEST_BYTES
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

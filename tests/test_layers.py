@@ -1,0 +1,32 @@
+"""``model/`` is the library and knows nothing of HTTP: importing every module of it loads neither the
+web framework nor the web layer; the web layer (``web/``) is what the app imports."""
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+#: Imports every module of a package in a fresh interpreter and prints the top-level modules loaded.
+PROBE = """
+import importlib, json, pkgutil, sys
+import {package}
+for info in pkgutil.walk_packages({package}.__path__, "{package}."):
+    importlib.import_module(info.name)
+print(json.dumps(sorted({{name.split(".")[0] for name in sys.modules}})))
+"""
+WEB = {"gradio", "gradio_client", "starlette", "fastapi", "uvicorn", "web"}
+
+
+def loaded_by(package: str) -> set[str]:
+    r = subprocess.run([sys.executable, "-c", PROBE.format(package=package)], cwd=REPO, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return set(json.loads(r.stdout.splitlines()[-1]))
+
+
+def test_the_library_loads_no_web_code() -> None:
+    assert not loaded_by("model") & WEB
+
+
+def test_the_web_layer_is_where_gradio_comes_from() -> None:
+    assert {"gradio", "starlette", "model"} <= loaded_by("web")
