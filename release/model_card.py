@@ -2,11 +2,12 @@
 
     python -m release.model_card --weights weights --metrics results/weights/metrics.json --train-run runs/main
 
-Sources: the checkpoint (``config.json``, ``model.safetensors``), the evaluation's ``metrics.json``
-(``evaluation/evaluate.py``; a training validation row such as ``best/metrics.json`` is accepted too)
-and the training run folder (``args.json``, ``log.csv``, ``val.csv``). Without ``--metrics`` the
-run's last validation row is used (classification and reconstruction error only). Anything no file
-reports is written as "not measured".
+Sources: the checkpoint (``config.json``, ``model.safetensors``, and the user-level evaluation's
+``metrics.json`` that ``evaluation/user_level.py`` writes next to it, with its contact sheets), the
+crop-level evaluation's ``metrics.json`` (``evaluation/evaluate.py``; a training validation row such
+as ``best/metrics.json`` is accepted too) and the training run folder (``args.json``, ``log.csv``,
+``val.csv``). Without ``--metrics`` the run's last validation row is used (classification and
+reconstruction error only). Anything no file reports is written as "not measured".
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from evaluation.report import num, pct
+from evaluation.user_level_report import legend, user_level_table, z_probe_table
 from model import IFcVAEGAN
 from training.train import parse_args as train_args
 
@@ -51,6 +53,17 @@ HEADLINES: tuple[tuple[tuple[str, ...], tuple[str, str], str, str], ...] = (
     (("reconstruction", "psnr"), EDITING, "psnr", "Reconstruction PSNR (dB)"),
     (("reconstruction", "ssim"), EDITING, "ssim", "Reconstruction SSIM"),
     (("reconstruction", "mse"), EDITING, "mse", "Reconstruction MSE"),
+)
+
+#: The user-level evaluation's results, next to the checkpoint (``python -m evaluation.user_level``).
+USER_LEVEL_METRICS = "metrics.json"
+#: Its contact sheets shown in the card (copied next to it as ``user_level_<name>.png``).
+CARD_SHEETS = ("Eyeglasses_on", "Smiling_on")
+#: User-level headlines for the model-index: (path in that metrics.json, metric name).
+USER_LEVEL_HEADLINES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("summary", "user_level", "on", "success"), "Edit success off→on, returned full photo (lower of two judges)"),
+    (("summary", "user_level", "off", "success"), "Edit success on→off, returned full photo (lower of two judges)"),
+    (("summary", "user_level", "both", "same_person"), "Same person, photo → returned photo (dlib < 0.6)"),
 )
 
 TEMPLATE = """---
@@ -305,11 +318,28 @@ def eval_results(metrics: dict[str, Any] | None, attributes: tuple[str, ...]) ->
     return out
 
 
+def user_level_results(user_level: dict[str, Any] | None) -> list[EvalResult]:
+    """The user-level headlines (only those measured) for the card's model-index."""
+    if user_level is None:
+        return []
+    out = []
+    for path, name in USER_LEVEL_HEADLINES:
+        value = lookup(user_level, *path)
+        if value is not None:
+            out.append(EvalResult(task_type=EDITING[0], task_name=EDITING[1], dataset_type=DATASET_ID,
+                                  dataset_name=DATASET_NAME, dataset_split=user_level.get("split"),
+                                  metric_type="accuracy", metric_name=name, metric_value=round(float(value), 4)))
+    return out
+
+
 def load_metrics(path: Path | None, run: dict[str, Any] | None, attributes: tuple[str, ...]) -> dict[str, Any] | None:
     """``--metrics`` (evaluation output or a validation row), else the run's last validation row, else None."""
     val_images = (run["args"].get("val_limit") or None) if run else None
     if path is not None:
         data = json.loads(path.read_text())
+        if "user_level" in data and "attributes" not in data:
+            raise ValueError(f"{path} is the user-level evaluation's (the card reads it from the checkpoint "
+                             "folder itself); --metrics takes python -m evaluation.evaluate's metrics.json")
         return data if "attributes" in data else from_validation(data, attributes, val_images)
     if run and run["validation"]:
         return from_validation(run["validation"][-1], attributes, val_images)
@@ -340,12 +370,58 @@ def grid_section(grid: str | None) -> str:
             "detail replaced where the edit changes much).")
 
 
+def load_user_level(weights: Path) -> dict[str, Any] | None:
+    """The user-level evaluation's ``metrics.json`` next to the checkpoint, or None if there is none."""
+    path = weights / USER_LEVEL_METRICS
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    return data if "user_level" in data else None
+
+
+def copy_sheets(user_level: dict[str, Any], folder: Path) -> list[tuple[str, str]]:
+    """Copy :data:`CARD_SHEETS` from the user-level evaluation's output folder next to the card;
+    ``(sheet, file name)`` of each one that is there (copied now or before)."""
+    shown_sheets = []
+    for name in CARD_SHEETS:
+        rel = (user_level.get("sheets") or {}).get(name)
+        if not rel:
+            continue
+        source, target = Path(user_level["out"]) / rel, folder / f"user_level_{name}.png"
+        if source.is_file() and not (target.exists() and target.samefile(source)):
+            shutil.copyfile(source, target)
+        if target.is_file():
+            shown_sheets.append((name, target.name))
+    return shown_sheets
+
+
+def user_level_section(user_level: dict[str, Any] | None, sheets: list[tuple[str, str]]) -> str:
+    """What a user gets: the user-level table, the z-probe and contact sheets, or how to measure them."""
+    heading = "### What a user gets: edits of whole photos\n\n"
+    if user_level is None:
+        return (heading + "Not measured yet: run `python -m evaluation.user_level --weights WEIGHTS --data CELEBA "
+                "--out results/NAME/user_level`, which writes `WEIGHTS/metrics.json`, then regenerate this card.")
+    pictures = [f"![{name.replace('_', ' ')}: photo | returned photo]({file})" for name, file in sheets]
+    probe = user_level.get("z_probe_detail") or {}
+    return "\n".join([
+        heading.rstrip(), "", f"`{user_level['command']}` ({user_level['minutes']} min; figures from "
+        f"`{USER_LEVEL_METRICS}` next to this card).", "", legend(user_level), "", user_level_table(user_level), "",
+        "**z-probe (the paper's RQ1).** A fresh MLP and a linear probe fitted on the encoder's identity code "
+        "(mu) of part of the split and scored on the rest" + (f" ({probe['fit']} / {probe['scored']} faces)"
+                                                              if "fit" in probe else "")
+        + ", beside the encoder's own head on the same faces (balanced accuracy; 0.5: z tells nothing):", "",
+        z_probe_table(user_level),
+        *(["", "Contact sheets (the sample's first faces; photo | returned photo, default paste; under each, "
+           "what the judges read and dlib's distance):", "", *pictures] if pictures else [])])
+
+
 def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, Any] | None,
                repo_id: str | None = None, notes: str | None = None, ablation: str | None = None,
-               grid: str | None = None) -> ModelCard:
+               grid: str | None = None, user_level: dict[str, Any] | None = None,
+               sheets: list[tuple[str, str]] | None = None) -> ModelCard:
     """The model card of a loaded checkpoint: metadata, usage, training, evaluation."""
     cfg = model.config
-    results = eval_results(metrics, cfg.attributes)
+    results = eval_results(metrics, cfg.attributes) + user_level_results(user_level)
     base = model.generate_model_card().data.to_dict()  # library_name, licence, pipeline tag, tags
     data = ModelCardData(**{**base, "license_name": LICENSE_NAME, "license_link": LICENSE_LINK,
                             "datasets": [DATASET_ID], "model_name": MODEL_NAME,
@@ -357,7 +433,8 @@ def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, 
         loss_weights=", ".join(f"{k} {v:g}" for k, v in cfg.loss_weights.items()),
         params=parameter_count(model), edit_params=parameter_count(model.encoder, model.decoder),
         training=training_section(run) + (f"\n\n{notes.strip()}" if notes else ""),
-        evaluation=evaluation_section(metrics, cfg.attributes) + grid_section(grid) + ablation_section(ablation),
+        evaluation=user_level_section(user_level, sheets or []) + "\n\n### The decoded 64 x 64 crops\n\n"
+        + evaluation_section(metrics, cfg.attributes) + grid_section(grid) + ablation_section(ablation),
         license_link=LICENSE_LINK)
 
 
@@ -387,7 +464,10 @@ def main(argv: list[str] | None = None) -> int:
             grid = out.parent / args.grid.name
             if not grid.exists() or not grid.samefile(args.grid):
                 shutil.copyfile(args.grid, grid)
-        card = build_card(model, metrics, run, args.repo_id, notes, ablation, args.grid and args.grid.name)
+        user_level = load_user_level(Path(args.weights))
+        sheets = copy_sheets(user_level, out.parent) if user_level else []
+        card = build_card(model, metrics, run, args.repo_id, notes, ablation, args.grid and args.grid.name,
+                          user_level, sheets)
     except (OSError, ValueError, KeyError) as e:  # missing files, bad JSON, unloadable checkpoint
         print(f"model card: {e}", file=sys.stderr)
         return 1

@@ -10,14 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from huggingface_hub import ModelCard
 from PIL import Image
 
 from evaluation.contact_sheet import sheet_size, tile_origin
 from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
 from evaluation.user_level import DIRECTIONS, SHEET_FACES, choose_faces
+from evaluation.user_level_report import user_level_table, z_probe_table
 from evaluation.z_probe import z_probe
 from model import IFcVAEGAN
 from model.preprocessing import CELEBA_FRAME
+from release import model_card
 from tests.conftest import REPO
 from training.celeba import CelebA
 
@@ -112,6 +115,23 @@ def test_contact_sheets_show_photo_and_returned_photo(evaluated: dict, celeba_ti
             assert np.abs(returned - photo).max() > 0  # the returned photo beside it
         written += 1
     assert written == len(m["sheets"]) >= 10
+
+
+@pytest.mark.slow
+def test_model_card_shows_the_same_figures_and_a_sheet(evaluated: dict) -> None:
+    m, weights = evaluated["metrics"], evaluated["weights"]
+    assert model_card.main(["--weights", str(weights)]) == 0
+    card = ModelCard.load(weights / "README.md")
+    section = card.text[card.text.index("### What a user gets"):card.text.index("### The decoded 64 x 64 crops")]
+    assert user_level_table(m) in section and z_probe_table(m) in section and m["command"] in section
+    for name in model_card.CARD_SHEETS:  # copied next to the card and shown in it
+        copy = weights / f"user_level_{name}.png"
+        assert copy.read_bytes() == (evaluated["out"] / m["sheets"][name]).read_bytes()
+        assert f"]({copy.name})" in section
+    got = {r.metric_name: r.metric_value for r in card.data.eval_results}
+    assert got[model_card.USER_LEVEL_HEADLINES[0][1]] == round(m["summary"]["user_level"]["on"]["success"], 4)
+    # the user-level file is not the crop-level evaluation: refused as --metrics, with the reason
+    assert model_card.main(["--weights", str(weights), "--metrics", str(weights / "metrics.json")]) == 1
 
 
 def test_missing_strict_judge_is_a_clear_error(celeba_tiny: Path, tmp_path: Path) -> None:
