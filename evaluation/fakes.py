@@ -1,0 +1,316 @@
+"""Fake attributes painted on real faces, and how often each attribute reader takes them for real.
+
+The shipped editor "adds glasses" by painting a soft dark band across the eyes and "adds a smile" by
+smudging the mouth. These painters make the same kinds of smudge on real CelebA frames, without
+adding the attribute:
+
+* ``eye_band``: a dark, soft-edged band across both eyes, darker over each eye, over a softened
+  eye region (what the shipped model draws for Eyeglasses=1);
+* ``eye_blur``: the eye region blurred;
+* ``mouth_blur``: the mouth region blurred;
+* ``mouth_dark``: the mouth region darkened.
+
+Eye fakes are made from faces without glasses and should be read "no glasses"; mouth fakes from
+faces that are not smiling and should be read "not smiling"::
+
+    python -m evaluation.fakes --data ../shared/celeba --split test --n 500
+
+reports how often the strict judge (``strict_judge/``), the 64 px judge (``judge/``, on the
+editor's crop) and the shipped editor's encoder head (``weights/``) are fooled, and with ``--write``
+stores the table in ``strict_judge/metrics.json`` (``"fakes"``) and its README.
+
+Painters work on float images ``3 x H x W`` in [0, 1] with the face's 5 landmarks in that image's
+pixels (left eye, right eye, nose, left and right mouth corner, as ``x, y``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision.transforms.v2 import functional as TF
+
+from model.preprocessing import LANDMARK_TEMPLATE
+
+#: CelebA's own landmark file (optional in a CelebA folder; otherwise :data:`LANDMARK_TEMPLATE`).
+LANDMARKS_FILE = "list_landmarks_align_celeba.txt"
+
+#: The attribute each fake imitates: eye fakes imitate Eyeglasses, mouth fakes Smiling.
+FAKE_ATTRIBUTE: dict[str, str] = {"eye_band": "Eyeglasses", "eye_blur": "Eyeglasses",
+                                  "mouth_blur": "Smiling", "mouth_dark": "Smiling"}
+
+
+def soft_ellipse(height: int, width: int, cx: float, cy: float, rx: float, ry: float,
+                 feather: float = 0.25, power: float = 2.0) -> torch.Tensor:
+    """``H x W`` mask in [0, 1]: 1 inside the (super)ellipse, falling to 0 over ``feather`` of its radius.
+
+    ``power`` 2 is an ellipse; larger powers approach a rounded rectangle.
+    """
+    y = torch.arange(height, dtype=torch.float32)[:, None]
+    x = torch.arange(width, dtype=torch.float32)[None, :]
+    d = ((x - cx).abs() / rx) ** power + ((y - cy).abs() / ry) ** power
+    d = d ** (1.0 / power)
+    return ((1.0 - d) / feather + 0.5).clamp(0.0, 1.0)
+
+
+def _eye_geometry(landmarks: np.ndarray) -> tuple[float, float, float]:
+    """(centre x, centre y, eye distance) of a face's eyes."""
+    (lx, ly), (rx, ry) = landmarks[0], landmarks[1]
+    return (lx + rx) / 2, (ly + ry) / 2, float(np.hypot(rx - lx, ry - ly))
+
+
+def _mouth_geometry(landmarks: np.ndarray) -> tuple[float, float, float]:
+    """(centre x, centre y, mouth width) of a face's mouth."""
+    (lx, ly), (rx, ry) = landmarks[3], landmarks[4]
+    return (lx + rx) / 2, (ly + ry) / 2, float(np.hypot(rx - lx, ry - ly))
+
+
+def blur_inside(image: torch.Tensor, mask: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``image`` Gaussian-blurred by ``sigma`` pixels where ``mask`` is 1, kept where it is 0.
+
+    Only the mask's bounding box (plus the kernel's reach) is blurred.
+    """
+    rows, cols = torch.nonzero(mask.amax(1)).flatten(), torch.nonzero(mask.amax(0)).flatten()
+    if len(rows) == 0:
+        return image
+    r = int(3 * sigma) + 1
+    _, h, w = image.shape
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    py0, py1, px0, px1 = max(y0 - r, 0), min(y1 + r, h), max(x0 - r, 0), min(x1 + r, w)
+    k = min(2 * r + 1, 2 * ((min(py1 - py0, px1 - px0) - 1) // 2) + 1)
+    blurred = TF.gaussian_blur(image[:, py0:py1, px0:px1], [k, k], [sigma, sigma])
+    out = image.clone()
+    m = mask[y0:y1, x0:x1]
+    out[:, y0:y1, x0:x1] = image[:, y0:y1, x0:x1] * (1 - m) + blurred[:, y0 - py0:y1 - py0, x0 - px0:x1 - px0] * m
+    return out
+
+
+def paint_eye_band(image: torch.Tensor, landmarks: np.ndarray, darkness: float = 0.4,
+                   height: float = 0.6, width: float = 2.3, lens: float = 0.25,
+                   soften: float = 0.07) -> torch.Tensor:
+    """A dark band across both eyes: ``height`` and ``width`` in eye distances, ``darkness`` the share
+    of light taken on the band, ``lens`` more of it over each eye; under it the eye region is blurred
+    by ``soften`` eye distances (the decoder's own blur)."""
+    _, h, w = image.shape
+    cx, cy, d = _eye_geometry(landmarks)
+    region = soft_ellipse(h, w, cx, cy, 0.62 * width * d, 1.1 * height * d, 0.5)
+    out = blur_inside(image, region, soften * d) if soften > 0 else image
+    band = soft_ellipse(h, w, cx, cy, 0.5 * width * d, 0.5 * height * d, 0.7, power=3.0)
+    lenses = torch.maximum(*(soft_ellipse(h, w, float(ex), float(ey), 0.42 * d, 0.3 * d, 0.5)
+                             for ex, ey in landmarks[:2]))
+    shade = (darkness * band + lens * lenses * band).clamp(0.0, 0.95)
+    return out * (1 - shade)
+
+
+def paint_eye_blur(image: torch.Tensor, landmarks: np.ndarray, sigma: float = 0.12,
+                   width: float = 2.2, height: float = 0.7) -> torch.Tensor:
+    """The eye region (``width`` x ``height`` eye distances) blurred by ``sigma`` eye distances."""
+    _, h, w = image.shape
+    cx, cy, d = _eye_geometry(landmarks)
+    mask = soft_ellipse(h, w, cx, cy, 0.5 * width * d, 0.5 * height * d, 0.4, power=3.0)
+    return blur_inside(image, mask, sigma * d)
+
+
+def paint_mouth_blur(image: torch.Tensor, landmarks: np.ndarray, sigma: float = 0.1,
+                     width: float = 1.5, height: float = 0.75) -> torch.Tensor:
+    """The mouth region (``width`` x ``height`` mouth widths) blurred by ``sigma`` mouth widths."""
+    _, h, w = image.shape
+    cx, cy, m = _mouth_geometry(landmarks)
+    mask = soft_ellipse(h, w, cx, cy + 0.05 * m, 0.5 * width * m, 0.5 * height * m, 0.4)
+    return blur_inside(image, mask, sigma * m)
+
+
+def paint_mouth_dark(image: torch.Tensor, landmarks: np.ndarray, darkness: float = 0.45,
+                     width: float = 1.15, height: float = 0.45, soften: float = 0.06) -> torch.Tensor:
+    """The mouth region (``width`` x ``height`` mouth widths) darkened by ``darkness``, over a mouth
+    blurred by ``soften`` mouth widths."""
+    _, h, w = image.shape
+    cx, cy, m = _mouth_geometry(landmarks)
+    region = soft_ellipse(h, w, cx, cy, 0.8 * width * m, 1.0 * height * m, 0.5)
+    out = blur_inside(image, region, soften * m) if soften > 0 else image
+    mask = soft_ellipse(h, w, cx, cy + 0.05 * m, 0.5 * width * m, 0.5 * height * m, 0.5)
+    return out * (1 - darkness * mask)
+
+
+#: The fakes of the report and the test, each with its fixed parameters.
+FAKES: dict[str, Callable[[torch.Tensor, np.ndarray], torch.Tensor]] = {
+    "eye_band": paint_eye_band, "eye_blur": paint_eye_blur,
+    "mouth_blur": paint_mouth_blur, "mouth_dark": paint_mouth_dark,
+}
+
+
+def make_fake(frame: Image.Image, kind: str, landmarks: np.ndarray | None = None) -> Image.Image:
+    """One fake of ``kind`` (a key of :data:`FAKES`) painted on a CelebA-aligned frame (PIL in, PIL out).
+
+    ``landmarks`` are the face's 5 landmarks in the frame's pixels; by default the CelebA mean
+    (:data:`LANDMARK_TEMPLATE`) scaled to the frame's size.
+    """
+    if kind not in FAKES:
+        raise ValueError(f"unknown fake {kind!r}; one of {sorted(FAKES)}")
+    if landmarks is None:
+        landmarks = LANDMARK_TEMPLATE * (np.array(frame.size) / np.array((178, 218)))
+    image = TF.to_dtype(TF.pil_to_tensor(frame.convert("RGB")), torch.float32, scale=True)
+    fake = FAKES[kind](image, landmarks).clamp(0, 1)
+    return TF.to_pil_image(TF.to_dtype(fake, torch.uint8, scale=True))
+
+
+def read_landmarks(celeba_root: str | Path) -> dict[str, np.ndarray] | None:
+    """CelebA's aligned landmarks (``name -> 5 x 2``) if the folder has the file, else None."""
+    path = Path(celeba_root) / LANDMARKS_FILE
+    if not path.is_file():
+        return None
+    out = {}
+    for line in path.read_text().splitlines()[2:]:
+        parts = line.split()
+        if len(parts) == 11:
+            out[parts[0]] = np.array([float(p) for p in parts[1:]]).reshape(5, 2)
+    return out
+
+
+# --- how often each reader is fooled -----------------------------------------------------------
+
+Reader = Callable[[Sequence[Image.Image]], dict[str, torch.Tensor]]
+
+
+def strict_reader(folder: str | Path = "strict_judge") -> Reader:
+    """The strict judge's probabilities per attribute name."""
+    from evaluation.strict_judge import StrictJudge
+
+    judge = StrictJudge.load(folder)
+
+    def read(frames: Sequence[Image.Image]) -> dict[str, torch.Tensor]:
+        p = judge.predict_proba(frames)
+        return {a: p[:, i] for i, a in enumerate(judge.attributes)}
+    return read
+
+
+def crop_judge_reader(folder: str | Path = "judge") -> Reader:
+    """The 64 px judge on the editor's crop of each frame (decisions as 0 / 1)."""
+    from evaluation.judge import AttributeJudge
+    from model.preprocessing import crop_and_resize, to_model_input
+
+    judge = AttributeJudge.load(folder)
+
+    def read(frames: Sequence[Image.Image]) -> dict[str, torch.Tensor]:
+        x = to_model_input(torch.stack([crop_and_resize(f, judge.config.image_size) for f in frames]))
+        p = judge.predict(x).float()
+        return {a: p[:, i] for i, a in enumerate(judge.attributes)}
+    return read
+
+
+def head_reader(folder: str | Path = "weights") -> Reader:
+    """The shipped editor's encoder head on the editor's 64 px crop of each frame."""
+    from model import IFcVAEGAN
+    from model.preprocessing import crop_and_resize, to_model_input
+
+    model = IFcVAEGAN.load(folder).eval()
+
+    def read(frames: Sequence[Image.Image]) -> dict[str, torch.Tensor]:
+        x = to_model_input(torch.stack([crop_and_resize(f, model.config.image_size) for f in frames]))
+        p = model.predict_proba(x)
+        return {a: p[:, i] for i, a in enumerate(model.attributes)}
+    return read
+
+
+def fooled_rates(frames: Sequence[Image.Image], readers: dict[str, Reader], kinds: Sequence[str],
+                 landmarks: Sequence[np.ndarray | None] | None = None,
+                 batch: int = 50) -> dict[str, dict[str, float]]:
+    """Share of ``frames`` made into each fake that each reader reads as having the faked attribute
+    (probability > 0.5); ``"none"`` is the same on the untouched frames.
+
+    ``frames`` must all lack the attributes the ``kinds`` fake.
+    """
+    landmarks = list(landmarks) if landmarks is not None else [None] * len(frames)
+    out: dict[str, dict[str, float]] = {}
+    for kind in ["none", *kinds]:
+        attribute = FAKE_ATTRIBUTE[kinds[0]] if kind == "none" else FAKE_ATTRIBUTE[kind]
+        hits = {name: 0 for name in readers}
+        for i in range(0, len(frames), batch):
+            chunk = frames[i:i + batch]
+            if kind != "none":
+                chunk = [make_fake(f, kind, lm) for f, lm in zip(chunk, landmarks[i:i + batch])]
+            for name, read in readers.items():
+                hits[name] += int((read(chunk)[attribute] > 0.5).sum())
+        out[kind] = {name: h / len(frames) for name, h in hits.items()}
+    return out
+
+
+def markdown_table(rates: dict[str, dict[str, dict[str, float]]], counts: dict[str, int]) -> str:
+    """The fooled rates of :func:`report` as a markdown table (one row per fake)."""
+    readers = list(next(iter(next(iter(rates.values())).values())))
+    lines = ["| faces | fake | " + " | ".join(readers) + " |", "| --- | --- |" + " --- |" * len(readers)]
+    for group, by_kind in rates.items():
+        for kind, by_reader in by_kind.items():
+            lines.append(f"| {group} ({counts[group]}) | {kind} | "
+                         + " | ".join(f"{100 * v:.1f} %" for v in by_reader.values()) + " |")
+    return "\n".join(lines)
+
+
+def report(data: str | Path, split: str, n: int, readers: dict[str, Reader],
+           seed: int = 0) -> dict[str, Any]:
+    """Fooled rates on ``n`` faces of ``split`` without glasses (eye fakes) and ``n`` not smiling (mouth fakes)."""
+    from training.celeba import CelebA
+
+    celeba = CelebA(data, split)
+    labels = celeba.labels(("Eyeglasses", "Smiling"))
+    all_landmarks = read_landmarks(data)
+    rng = random.Random(seed)
+    rates, counts = {}, {}
+    for group, column, kinds in (("no glasses", 0, ("eye_band", "eye_blur")),
+                                 ("not smiling", 1, ("mouth_blur", "mouth_dark"))):
+        pool = [celeba.names[i] for i in torch.nonzero(labels[:, column] == 0).flatten().tolist()]
+        names = sorted(rng.sample(pool, min(n, len(pool))))
+        frames = []
+        for name in names:
+            with Image.open(celeba.image_path(name)) as im:
+                frames.append(im.convert("RGB"))
+        lms = [all_landmarks[name] for name in names] if all_landmarks else None
+        rates[group] = fooled_rates(frames, readers, kinds, lms)
+        counts[group] = len(names)
+    return {"split": split, "faces": counts, "landmarks": "CelebA file" if all_landmarks else "CelebA mean",
+            "fooled": rates, "table": markdown_table(rates, counts)}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description="How often the strict judge, judge/ and the editor's head "
+                                             "are fooled by painted glasses and smiles.")
+    ap.add_argument("--data", required=True, help="CelebA folder (CelebA's own layout)")
+    ap.add_argument("--split", default="test", choices=("train", "val", "test"))
+    ap.add_argument("--n", type=int, default=500, help="faces per group (without glasses; not smiling)")
+    ap.add_argument("--strict-judge", default="strict_judge", help="strict judge folder")
+    ap.add_argument("--judge", default="judge", help="64 px judge folder")
+    ap.add_argument("--weights", default="weights", help="editor checkpoint (its encoder head)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--write", action="store_true",
+                    help="store the result in the strict judge's metrics.json and README")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    readers = {"strict judge": strict_reader(args.strict_judge), "judge/ (64 px)": crop_judge_reader(args.judge),
+               "encoder head": head_reader(args.weights)}
+    result = report(args.data, args.split, args.n, readers)
+    result["command"] = "python -m evaluation.fakes " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(result["table"])
+    if args.write:
+        from evaluation.strict_judge import write_readme
+
+        metrics_file = Path(args.strict_judge) / "metrics.json"
+        metrics = json.loads(metrics_file.read_text())
+        metrics["fakes"] = result
+        metrics_file.write_text(json.dumps(metrics, indent=2))
+        write_readme(args.strict_judge)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,506 @@
+"""The strict attribute judge: a small ResNet that reads CelebA attributes off the whole face at 128 px.
+
+A second judge, independent of ``judge/`` in every way that lets an edit fool a judge: another
+architecture (a stack of ResNet basic blocks with global pooling, not a plain CNN whose linear
+head sees positions), another input (the central 178 x 178 square of the CelebA aligned frame,
+hair to chin, at 128 px, not the editor's 64 px crop) and another training (real CelebA train
+images only, with blur, lowered resolution, JPEG, noise, colour and small shifts and scales, so
+that it reads the attribute and not the texture; and real faces without glasses or smile with
+painted smudges over the eyes or mouth, labelled as the faces they are)::
+
+    python -m evaluation.strict_judge --data ../shared/celeba --out strict_judge --epochs 4 --threads 1 --bf16
+
+writes ``--out/config.json``, ``--out/model.safetensors`` (the epoch with the best validation
+balanced accuracy on the editor's attributes), ``--out/metrics.json`` and ``--out/README.md``.
+
+Use::
+
+    judge = StrictJudge.load("strict_judge")
+    p = judge.predict_proba([frame, ...])   # PIL faces aligned like a CelebA frame -> N x attributes
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from safetensors.torch import save_file
+from torch import nn
+from torchvision.models.resnet import BasicBlock
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
+from tqdm import tqdm
+
+from evaluation.fakes import paint_eye_band, paint_eye_blur, paint_mouth_blur, paint_mouth_dark
+from evaluation.metrics import accuracy, balanced_accuracy
+from model.config import CELEBA_ATTRIBUTES, DEFAULT_ATTRIBUTES
+from model.ifcvae import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, load_safetensors_into
+from model.preprocessing import LANDMARK_TEMPLATE
+
+#: Size (width, height) of the CelebA aligned frame the judge's input is laid out in.
+FRAME_SIZE: tuple[int, int] = (178, 218)
+#: The square (left, top, right, bottom) of the frame the judge reads: hair to chin.
+REGION: tuple[int, int, int, int] = (0, 20, 178, 198)
+#: Largest relative difference from the frame's aspect ratio accepted by :func:`frame_to_input`.
+ASPECT_TOLERANCE = 0.03
+METRICS_NAME = "metrics.json"
+
+
+@dataclass
+class StrictJudgeConfig:
+    """Input size, network shape and the attributes the strict judge predicts."""
+
+    image_size: int = 128
+    widths: tuple[int, ...] = (32, 64, 128, 256)
+    blocks: tuple[int, ...] = (2, 2, 2, 2)
+    dropout: float = 0.2
+    attributes: tuple[str, ...] = CELEBA_ATTRIBUTES
+
+    def __post_init__(self) -> None:
+        self.widths = tuple(int(w) for w in self.widths)
+        self.blocks = tuple(int(b) for b in self.blocks)
+        self.attributes = tuple(self.attributes)
+        if len(self.widths) != len(self.blocks):
+            raise ValueError(f"widths {self.widths} and blocks {self.blocks} differ in length")
+        bad = [a for a in self.attributes if a not in CELEBA_ATTRIBUTES]
+        if bad:
+            raise ValueError(f"unknown CelebA attributes {bad}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "widths": list(self.widths), "blocks": list(self.blocks),
+                "attributes": list(self.attributes)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "StrictJudgeConfig":
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown strict judge config keys {sorted(unknown)}")
+        return cls(**d)
+
+
+def frame_to_input(frame: Image.Image, size: int) -> torch.Tensor:
+    """A face aligned like a CelebA frame (178 x 218 or any size of that aspect) -> ``3 x size x size``
+    uint8: its :data:`REGION`, resized (antialiased)."""
+    w, h = frame.size
+    aspect = FRAME_SIZE[0] / FRAME_SIZE[1]
+    if w < 8 or h < 8 or abs(w / h - aspect) > ASPECT_TOLERANCE * aspect:
+        raise ValueError(f"expected a face aligned like a CelebA frame ({FRAME_SIZE[0]} x {FRAME_SIZE[1]} "
+                         f"or the same aspect), got {w} x {h}")
+    sx, sy = w / FRAME_SIZE[0], h / FRAME_SIZE[1]
+    left, top, right, bottom = REGION
+    t = TF.pil_to_tensor(frame.convert("RGB"))
+    return TF.resized_crop(t, round(top * sy), round(left * sx), round((bottom - top) * sy),
+                           round((right - left) * sx), [size, size], antialias=True)
+
+
+class StrictJudge(nn.Module):
+    """CelebA-aligned faces -> attribute probabilities; a small ResNet on images ``B x 3 x S x S``.
+
+    A 5 x 5 stride-2 stem and a max pool, then per width a stage of basic blocks (the first of each
+    later stage halves the resolution), global average pooling, dropout and one linear layer.
+    """
+
+    frame_size: tuple[int, int] = FRAME_SIZE
+
+    def __init__(self, config: StrictJudgeConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or StrictJudgeConfig()
+        w = config.widths
+        layers: list[nn.Module] = [nn.Conv2d(3, w[0], 5, 2, 2, bias=False), nn.BatchNorm2d(w[0]),
+                                   nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+        cin = w[0]
+        for stage, (cout, n) in enumerate(zip(w, config.blocks)):
+            for b in range(n):
+                stride = 2 if stage > 0 and b == 0 else 1
+                down = None
+                if stride != 1 or cin != cout:
+                    down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+                layers.append(BasicBlock(cin, cout, stride, down))
+                cin = cout
+        self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(config.dropout))
+        self.head = nn.Linear(cin, len(config.attributes))
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return self.config.attributes
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Float images in [0, 1] -> attribute logits."""
+        return self.head(self.features(x))
+
+    @torch.no_grad()
+    def predict_tensor(self, images: torch.Tensor, batch: int = 100) -> torch.Tensor:
+        """uint8 judge inputs ``N x 3 x S x S`` (see :func:`frame_to_input`) -> probabilities ``N x A``."""
+        self.eval()
+        out = [torch.sigmoid(self(TF.to_dtype(images[i:i + batch], torch.float32, scale=True)))
+               for i in range(0, len(images), batch)]
+        return torch.cat(out) if out else torch.empty(0, len(self.attributes))
+
+    def predict_proba(self, frames: Sequence[Image.Image]) -> torch.Tensor:
+        """PIL faces aligned like CelebA frames (any size of the 178 x 218 aspect) -> ``N x A`` probabilities."""
+        if not frames:
+            return torch.empty(0, len(self.attributes))
+        x = torch.stack([frame_to_input(f, self.config.image_size) for f in frames])
+        return self.predict_tensor(x)
+
+    def save(self, folder: str | os.PathLike) -> None:
+        """``config.json`` + ``model.safetensors`` (no pickle; floating-point tensors stored as float16,
+        read back into float32 by :meth:`load`)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / CONFIG_NAME).write_text(json.dumps(self.config.to_dict(), indent=2))
+        state = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in self.state_dict().items()}
+        save_file(state, str(folder / WEIGHTS_NAME))
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike = "strict_judge") -> "StrictJudge":
+        """A strict judge saved by :meth:`save`, in eval mode."""
+        folder = Path(folder)
+        if not (folder / CONFIG_NAME).is_file() or not (folder / WEIGHTS_NAME).is_file():
+            raise CheckpointError(f"{folder} is not a strict judge folder ({CONFIG_NAME} + {WEIGHTS_NAME}); "
+                                  "train one with python -m evaluation.strict_judge")
+        try:
+            config = StrictJudgeConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
+        except (ValueError, TypeError) as e:
+            raise CheckpointError(f"invalid strict judge config in {folder}: {e}") from e
+        judge = cls(config)
+        load_safetensors_into(judge, folder / WEIGHTS_NAME)
+        return judge.eval()
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def load_inputs(celeba: Any, size: int, cache_dir: str | Path = ".cache/strict_judge") -> torch.Tensor:
+    """All frames of a ``training.celeba.CelebA`` split as :func:`frame_to_input` at ``size``: ``N x 3 x S x S`` uint8.
+
+    Decoded once and kept as a ``.npy`` file in ``cache_dir``, keyed by the file list, region and size.
+    """
+    key = hashlib.sha1(f"{celeba.names}|{REGION}|{size}".encode()).hexdigest()[:16]
+    file = Path(cache_dir) / f"{celeba.split}_{size}px_{key}.npy"
+    if file.exists():
+        arr = np.load(file)
+        if arr.shape == (len(celeba), 3, size, size):
+            return torch.from_numpy(arr)
+    out = np.empty((len(celeba), 3, size, size), dtype=np.uint8)
+    for i, name in enumerate(tqdm(celeba.names, desc=f"decode {celeba.split} at {size} px")):
+        with Image.open(celeba.image_path(name)) as im:
+            out[i] = frame_to_input(im, size).numpy()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_suffix(".tmp.npy")
+    np.save(tmp, out)
+    tmp.replace(file)
+    return torch.from_numpy(out)
+
+
+def region_landmarks(size: int) -> np.ndarray:
+    """The CelebA mean landmarks (:data:`LANDMARK_TEMPLATE`) in the pixels of a ``size`` judge input."""
+    left, top, right, _ = REGION
+    return (LANDMARK_TEMPLATE - np.array([left, top])) * size / (right - left)
+
+
+# --- augmentation ----------------------------------------------------------------------------
+
+
+class Augment:
+    """Training augmentation of one uint8 judge input at cache size -> float ``3 x S x S`` in [0, 1].
+
+    Smudges over the eyes of faces without glasses and over the mouth of faces not smiling
+    (random versions of ``evaluation.fakes``' painters, ``occlusion`` the chance for each), then a
+    flip, a random crop and scale, colour jitter, lowered resolution, Gaussian blur, JPEG and
+    Gaussian noise.
+    """
+
+    def __init__(self, size: int, cache_size: int, occlusion: float, seed: int = 0) -> None:
+        self.size, self.occlusion = size, occlusion
+        self.landmarks = region_landmarks(cache_size)
+        self.rng = random.Random(seed)
+        self.geometric = v2.Compose([v2.RandomHorizontalFlip(),
+                                     v2.RandomResizedCrop(size, scale=(0.78, 1.0), ratio=(0.92, 1.08))])
+        self.photometric = v2.Compose([
+            v2.RandomApply([v2.ColorJitter(0.35, 0.35, 0.35)], p=0.8),
+            v2.RandomGrayscale(p=0.05),
+            v2.RandomApply([v2.GaussianBlur(9, sigma=(0.1, 2.5))], p=0.35),
+            v2.RandomApply([v2.JPEG((20, 95))], p=0.4),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.RandomApply([v2.RandomChoice([v2.GaussianNoise(sigma=s) for s in (0.01, 0.02, 0.04)])], p=0.4),
+        ])
+
+    def smudge(self, image: torch.Tensor, eyes: bool, mouth: bool) -> torch.Tensor:
+        """Random eye and/or mouth smudges on a uint8 image."""
+        u = self.rng.uniform
+        x = TF.to_dtype(image, torch.float32, scale=True)
+        shift = np.array([u(-3, 3), u(-3, 3)])
+        lm = self.landmarks + shift + np.array([[u(-1.5, 1.5), u(-1.5, 1.5)] for _ in range(5)])
+        if eyes:
+            if self.rng.random() < 0.6:
+                x = paint_eye_band(x, lm, darkness=u(0.15, 0.7), height=u(0.4, 0.9), width=u(1.7, 2.9),
+                                   lens=u(0.0, 0.35), soften=u(0.0, 0.14))
+            else:
+                x = paint_eye_blur(x, lm, sigma=u(0.04, 0.2), width=u(1.5, 2.7), height=u(0.45, 1.0))
+        if mouth:
+            if self.rng.random() < 0.5:
+                x = paint_mouth_blur(x, lm, sigma=u(0.04, 0.2), width=u(1.1, 2.0), height=u(0.5, 1.0))
+            else:
+                x = paint_mouth_dark(x, lm, darkness=u(0.15, 0.75), width=u(0.8, 1.6), height=u(0.3, 0.7),
+                                     soften=u(0.0, 0.14))
+        return TF.to_dtype(x.clamp(0, 1), torch.uint8, scale=True)
+
+    def low_resolution(self, image: torch.Tensor) -> torch.Tensor:
+        """Down to a random 40 to 100 px and back up (the look of a 64 px decode pasted into a photo)."""
+        s = self.rng.randint(40, 100)
+        return TF.resize(TF.resize(image, [s, s], antialias=True), [self.size, self.size], antialias=True)
+
+    def __call__(self, image: torch.Tensor, no_glasses: bool, not_smiling: bool) -> torch.Tensor:
+        eyes = no_glasses and self.rng.random() < self.occlusion
+        mouth = not_smiling and self.rng.random() < self.occlusion
+        if eyes or mouth:
+            image = self.smudge(image, eyes, mouth)
+        image = self.geometric(image)
+        if self.rng.random() < 0.3:
+            image = self.low_resolution(image)
+        return self.photometric(image)
+
+
+# --- training and metrics --------------------------------------------------------------------
+
+
+def split_report(judge: StrictJudge, inputs: torch.Tensor, labels: torch.Tensor) -> dict[str, Any]:
+    """Accuracy and balanced accuracy per attribute (decision: probability > 0.5) and their means."""
+    pred = judge.predict_tensor(inputs) > 0.5
+    acc = accuracy(pred, labels.bool())
+    bal = balanced_accuracy(pred, labels.bool())
+    editor = [judge.attributes.index(a) for a in DEFAULT_ATTRIBUTES if a in judge.attributes]
+    return {"images": len(inputs),
+            "editor_mean_balanced_accuracy": bal[editor].nanmean().item(),
+            "mean_accuracy": acc.mean().item(), "mean_balanced_accuracy": bal.nanmean().item(),
+            "accuracy": dict(zip(judge.attributes, acc.tolist())),
+            "balanced_accuracy": dict(zip(judge.attributes, bal.tolist()))}
+
+
+def frames_per_second(judge: StrictJudge, frames: Sequence[Image.Image], repeats: int = 3) -> float:
+    """Throughput of :meth:`StrictJudge.predict_proba` on ``frames`` (best of ``repeats``)."""
+    judge.predict_proba(frames[:8])
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        judge.predict_proba(frames)
+        best = min(best, time.perf_counter() - t)
+    return len(frames) / best
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description="Train the strict attribute judge (small ResNet, 128 px, "
+                                             "whole face) on real CelebA train images.")
+    ap.add_argument("--data", required=True, help="CelebA folder (CelebA's own layout)")
+    ap.add_argument("--out", default="strict_judge", help="output folder")
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=3e-3, help="peak AdamW learning rate (one-cycle schedule)")
+    ap.add_argument("--weight-decay", type=float, default=5e-4)
+    ap.add_argument("--cache-size", type=int, default=144,
+                    help="train images are cached at this size; random crops of it are resized to 128")
+    ap.add_argument("--occlusion", type=float, default=0.3,
+                    help="chance of an eye smudge on a face without glasses, and of a mouth smudge on "
+                         "a face not smiling")
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N train images (0: all)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1: share the CPU)")
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CPU for training")
+    ap.add_argument("--cache-dir", default=".cache/strict_judge", help="where decoded images are cached")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    from training.celeba import CelebA
+
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    config = StrictJudgeConfig()
+    splits = {s: CelebA(args.data, s) for s in ("train", "val", "test")}
+    labels = {s: c.labels(config.attributes) for s, c in splits.items()}
+    train = load_inputs(splits["train"], args.cache_size, args.cache_dir)
+    inputs = {s: load_inputs(splits[s], config.image_size, args.cache_dir) for s in ("val", "test")}
+    if args.limit:
+        train, labels["train"] = train[: args.limit], labels["train"][: args.limit]
+    n = len(train)
+    steps = n // args.batch_size
+    if steps == 0:
+        raise SystemExit(f"{n} train images are too few for batch {args.batch_size}")
+    glasses = config.attributes.index("Eyeglasses")
+    smiling = config.attributes.index("Smiling")
+    augment = Augment(config.image_size, args.cache_size, args.occlusion, args.seed)
+
+    judge = StrictJudge(config).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(judge.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps * args.epochs)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if args.bf16 else nullcontext()
+    out = Path(args.out)
+    best, best_epoch, history, t0 = -1.0, 0, [], time.time()
+    for epoch in range(args.epochs):
+        judge.train()
+        perm = torch.randperm(n)
+        bar = tqdm(range(steps), desc=f"strict judge epoch {epoch + 1}/{args.epochs}")
+        for s in bar:
+            idx = perm[s * args.batch_size:(s + 1) * args.batch_size]
+            y = labels["train"][idx]
+            x = torch.stack([augment(train[i], bool(yi[glasses] == 0), bool(yi[smiling] == 0))
+                             for i, yi in zip(idx.tolist(), y)]).contiguous(memory_format=torch.channels_last)
+            with autocast:
+                loss = F.binary_cross_entropy_with_logits(judge(x).float(), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if s % 20 == 0:
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+        val = split_report(judge, inputs["val"], labels["val"])
+        score = val["editor_mean_balanced_accuracy"]
+        history.append({"epoch": epoch + 1, "val_editor_mean_balanced_accuracy": score,
+                        "val_mean_accuracy": val["mean_accuracy"], "minutes": round((time.time() - t0) / 60, 1)})
+        print(f"epoch {epoch + 1}: val balanced accuracy on {DEFAULT_ATTRIBUTES} {score:.4f}, "
+              f"mean accuracy {val['mean_accuracy']:.4f} ({(time.time() - t0) / 60:.1f} min)", flush=True)
+        if score > best:
+            best, best_epoch = score, epoch + 1
+            judge.save(out)
+    minutes = round((time.time() - t0) / 60, 1)
+    judge = StrictJudge.load(out)
+    frames = []
+    for name in splits["test"].names[:200]:
+        with Image.open(splits["test"].image_path(name)) as im:
+            frames.append(im.convert("RGB"))
+    report = {"command": "python -m evaluation.strict_judge " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "train_images": n, "epochs": args.epochs, "best_epoch": best_epoch, "train_minutes": minutes,
+              "threads": args.threads, "occlusion": args.occlusion,
+              "parameters": sum(p.numel() for p in judge.parameters()),
+              "frames_per_second": round(frames_per_second(judge, frames), 1),
+              "history": history,
+              "val": split_report(judge, inputs["val"], labels["val"]),
+              "test": split_report(judge, inputs["test"], labels["test"])}
+    (out / METRICS_NAME).write_text(json.dumps(report, indent=2))
+    write_readme(out)
+    print(f"test balanced accuracy on {DEFAULT_ATTRIBUTES} {report['test']['editor_mean_balanced_accuracy']:.4f}; "
+          f"saved to {out}")
+    return report
+
+
+# --- model card ------------------------------------------------------------------------------
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f} %"
+
+
+def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
+    """(Re)write ``folder/README.md`` from ``folder/config.json`` and ``folder/metrics.json``."""
+    folder = Path(folder)
+    config = StrictJudgeConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
+    m = json.loads((folder / METRICS_NAME).read_text())
+    val, test = m["val"], m["test"]
+    order = [*DEFAULT_ATTRIBUTES, *(a for a in config.attributes if a not in DEFAULT_ATTRIBUTES)]
+    rows = "\n".join(f"| {'**' + a + '**' if a in DEFAULT_ATTRIBUTES else a} | {_pct(val['accuracy'][a])} | "
+                     f"{_pct(val['balanced_accuracy'][a])} | {_pct(test['accuracy'][a])} | "
+                     f"{_pct(test['balanced_accuracy'][a])} |" for a in order)
+    size_mb = (folder / WEIGHTS_NAME).stat().st_size / 1e6
+    epochs = "\n".join(f"- epoch {h['epoch']}: {_pct(h['val_editor_mean_balanced_accuracy'])} "
+                       f"({h['minutes']} min)" for h in m["history"])
+    text = f"""# Strict attribute judge
+
+A second, independent judge of the CelebA attributes, stricter than `judge/`: it must not take a
+dark smudge across the eyes for glasses or a blurred mouth for a smile. Code:
+`evaluation/strict_judge.py`; use it as
+
+```python
+from evaluation.strict_judge import StrictJudge
+
+judge = StrictJudge.load("strict_judge")
+probabilities = judge.predict_proba(frames)   # PIL faces aligned like CelebA frames -> N x {len(config.attributes)}
+judge.attributes                              # the column names
+```
+
+Each frame is a face aligned like a CelebA aligned image (178 x 218, or any size of that aspect);
+the judge reads its central {REGION[2] - REGION[0]} x {REGION[3] - REGION[1]} square
+(hair to chin, box {REGION}) resized to {config.image_size} px.
+
+## How it differs from `judge/`
+
+- Network: `judge/` is a plain CNN whose flattened feature map feeds one linear layer; this is a
+  ResNet of basic blocks {config.blocks}, widths {config.widths}, with global average pooling.
+- Input: `judge/` reads the editor's 64 px crop (`model/preprocessing.py`); this reads the
+  {REGION[2] - REGION[0]} x {REGION[3] - REGION[1]} frame square at {config.image_size} px.
+- Augmentation: `judge/` flips and shifts; this flips, takes random crops (78-100 % of the area:
+  shifts and up to 13 % zoom), jitters colour, turns 5 % grey, lowers the resolution (to 40-100 px
+  and back), blurs (Gaussian), re-encodes as JPEG (quality 20-95) and adds Gaussian noise.
+- Smudges: with chance {m['occlusion']}, a random dark band or blur over the eyes of train faces
+  without glasses, and a random blur or darkening over the mouth of train faces not smiling
+  (random versions of the painters in `evaluation/fakes.py`, at jittered places; labels unchanged:
+  these are still real faces without glasses / smile). `judge/` has none.
+
+Trained only on real CelebA train images, never on the editor's output. {m['parameters']:,} parameters,
+{size_mb:.1f} MB; {m['frames_per_second']} frames/s through `predict_proba` on one CPU thread.
+
+## Training
+
+```bash
+{m['command']}
+```
+
+{m['train_images']:,} train images, {m['epochs']} epochs ({m['train_minutes']} min on {m['threads']} CPU thread(s)
+beside other work); kept: epoch {m['best_epoch']}, the best mean validation balanced accuracy on the
+editor's six attributes. Mean validation balanced accuracy on those six after each epoch:
+
+{epochs}
+
+## Accuracy on real faces
+
+Validation: {val['images']:,} images, test: {test['images']:,} images (CelebA's official split; no
+identity in common with the train images). Decision: probability > 0.5. Balanced accuracy is the
+mean of the recalls on faces with and without the attribute. Mean over the editor's six
+attributes (bold): validation {_pct(val['editor_mean_balanced_accuracy'])}, test
+{_pct(test['editor_mean_balanced_accuracy'])} balanced accuracy; over all {len(config.attributes)}:
+test accuracy {_pct(test['mean_accuracy'])}, balanced {_pct(test['mean_balanced_accuracy'])}.
+
+| attribute | val accuracy | val balanced | test accuracy | test balanced |
+| --- | --- | --- | --- | --- |
+{rows}
+"""
+    if "fakes" in m:
+        f = m["fakes"]
+        text += f"""
+## Painted fakes
+
+Fakes painted on real {f['split']} faces by `evaluation/fakes.py` (landmarks: {f['landmarks']}):
+eye fakes on faces without glasses, mouth fakes on faces not smiling. Each cell is the share of
+faces *read as having the attribute* (glasses for eye fakes, smiling for mouth fakes): "none" is
+the untouched face (the reader's own false alarms), the other rows are how often the reader is
+fooled. The 64 px judge and the encoder head read the editor's 64 px crop of the frame.
+
+```bash
+{f['command']}
+```
+
+{f['table']}
+"""
+    text += """
+Licence: trained on CelebA, available for non-commercial research purposes only; these weights
+inherit that restriction.
+"""
+    (folder / "README.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
