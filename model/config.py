@@ -24,33 +24,30 @@ DEFAULT_ATTRIBUTES: tuple[str, ...] = ("Smiling", "Eyeglasses", "Bangs", "No_Bea
 AUX_OBJECTIVES: tuple[str, ...] = ("negated_bce", "confusion")
 
 #: Names of the loss terms; each has a weight in :attr:`ModelConfig.loss_weights`.
-LOSS_TERMS: tuple[str, ...] = ("rec", "kl", "cls", "cls_rec", "aux", "gan", "rec_feat")
+LOSS_TERMS: tuple[str, ...] = ("rec", "kl", "cls", "cls_rec", "aux", "gan", "rec_feat", "edit_cls", "edit_gan")
 
 
 def default_loss_weights() -> dict[str, float]:
     """Per-image loss weights (rec and KL are sums over pixels / z dims; the others are means).
 
-    ``rec``: Bernoulli (BCE) reconstruction; ``kl``: KL(q(z|x) || N(0, I));
-    ``cls``: encoder's attribute head on real images; ``cls_rec``: the same head on reconstructions;
-    ``aux``: the encoder's adversarial term against the auxiliary net (``ModelConfig.aux_objective``);
-    ``gan``: the generator's non-saturating GAN term on reconstructions and prior samples;
-    ``rec_feat``: not in the paper, off by default: squared distance between the discriminator's
-    features of the image and of its reconstruction (the learned similarity of Larsen et al.'s
-    VAE/GAN), for sharper reconstructions; it needs the discriminator, so ``gan`` must be on.
-    Setting a weight to 0 removes the term (and the network it needs is not run).
+    The paper's terms: ``rec``: Bernoulli (BCE) reconstruction; ``kl``: KL(q(z|x) || N(0, I));
+    ``cls``: the encoder's attribute head on real images; ``cls_rec``: the same head on
+    reconstructions; ``aux``: the encoder's adversarial term against the auxiliary net
+    (``ModelConfig.aux_objective``); ``gan``: the generator's non-saturating GAN term on
+    reconstructions and prior samples.
 
-    ``kl`` is 1, the paper's, for training from scratch. A lower weight sharpens reconstructions
-    (BCE on continuous pixels is a lax likelihood, so at 1 the code z is lean and faces blur) but
-    gives z room for the attributes, and the paper's adversary does not keep them out: from scratch
-    at 0.1 the auxiliary net read them from z (BCE 0.09-0.17, 0.51 being chance) and the judged edit
-    success was 24 % after 3,000 steps (50 % at KL 1 with the same budget,
-    ``eval/ablation/full_kl1``) and 42.5 % after 33 epochs.
-    Fine-tuning a KL-1 model at ``kl=0.1`` keeps its factorisation (auxiliary BCE 0.33) and sharpens
-    it: the shipped checkpoint went from 62 % to 72 % edit success and from 0.0108 to 0.0094
-    validation MSE that way (``eval/weights/training_notes.md``, ``eval/gpu_wide/README.md``).
+    Beyond the paper, off by default: ``rec_feat``: squared distance between the discriminator's
+    features of the image and of its reconstruction (Larsen et al.'s learned similarity; needs
+    ``gan``). ``edit_cls`` and ``edit_gan`` score the edit itself: the decoder renders each face
+    with attributes flipped at random (``ModelConfig.flip_prob``), and a separate attribute critic
+    that learns from real images only (frozen for this term) must read the flipped values
+    (``edit_cls``), and the discriminator must take the result for real (``edit_gan``; needs ``gan``).
+
+    Setting a weight to 0 removes the term (and the network it needs is not run). Measured effects
+    of the weights are recorded with the runs that measured them (``results/``), not here.
     """
     return {"rec": 1.0, "kl": 1.0, "cls": 1000.0, "cls_rec": 1000.0, "aux": 100.0, "gan": 20.0,
-            "rec_feat": 0.0}
+            "rec_feat": 0.0, "edit_cls": 0.0, "edit_gan": 0.0}
 
 
 @dataclass
@@ -65,6 +62,8 @@ class ModelConfig:
     attributes: tuple[str, ...] = DEFAULT_ATTRIBUTES
     loss_weights: dict[str, float] = field(default_factory=default_loss_weights)
     aux_objective: str = "negated_bce"
+    #: Chance that each attribute is flipped in the edit pass (``edit_cls`` / ``edit_gan``).
+    flip_prob: float = 0.3
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -75,6 +74,10 @@ class ModelConfig:
             raise ValueError(f"unknown loss terms {sorted(unknown)}; known: {list(LOSS_TERMS)}")
         if self.loss_weights["rec_feat"] and not self.loss_weights["gan"]:
             raise ValueError("rec_feat uses the discriminator, which only trains with the gan term on")
+        if self.loss_weights["edit_gan"] and not self.loss_weights["gan"]:
+            raise ValueError("edit_gan uses the discriminator, which only trains with the gan term on")
+        if not 0.0 < self.flip_prob <= 1.0:
+            raise ValueError(f"flip_prob must be in (0, 1], got {self.flip_prob}")
         bad = [a for a in self.attributes if a not in CELEBA_ATTRIBUTES]
         if bad:
             raise ValueError(f"unknown CelebA attributes {bad}")
@@ -88,6 +91,11 @@ class ModelConfig:
                              f"for {len(self.widths)} stride-2 layers")
         if self.kernel_size % 2 == 0:
             raise ValueError("kernel_size must be odd")
+
+    @property
+    def has_critic(self) -> bool:
+        """Whether the model holds the attribute critic (only the edit_cls term needs it)."""
+        return bool(self.loss_weights["edit_cls"])
 
     @property
     def num_attributes(self) -> int:

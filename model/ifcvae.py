@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from .config import ModelConfig
-from .networks import AuxNet, Decoder, Discriminator, Encoder
+from .networks import AttributeCritic, AuxNet, Decoder, Discriminator, Encoder
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -33,7 +33,8 @@ class IFcVAEGAN(
     license="other",
     pipeline_tag="image-to-image",
 ):
-    """Encoder E, decoder G, auxiliary net A and discriminator D of the IFcVAE-GAN.
+    """Encoder E, decoder G, auxiliary net A and discriminator D of the IFcVAE-GAN, and the attribute
+    critic C when the config's ``edit_cls`` term is on (``critic`` is None otherwise).
 
     Images are float tensors ``B x 3 x S x S`` in [0, 1]; attribute values are in [0, 1]
     (0 absent, 1 present; a little beyond 1 exaggerates).
@@ -51,6 +52,7 @@ class IFcVAEGAN(
         self.decoder = Decoder(config)
         self.aux = AuxNet(config)
         self.discriminator = Discriminator(config)
+        self.critic = AttributeCritic(config) if config.has_critic else None
 
     # -- inference --------------------------------------------------------------------------
     @property

@@ -5,7 +5,7 @@ which is how the paper's ablation is reproduced.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import torch
@@ -41,8 +41,8 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
                            ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Losses of the encoder and decoder for a batch (x in [0, 1], y in {0, 1}).
 
-    Returns (weighted total, unweighted terms, outputs: sampled ``z``, ``x_rec`` and, when the GAN
-    term is on, ``x_prior``). Per image: ``rec`` is the BCE summed
+    Returns (weighted total, unweighted terms, outputs: sampled ``z``, ``x_rec``, and ``x_prior`` when
+    the GAN term is on, ``x_edit`` when an edit term is on). Per image: ``rec`` is the BCE summed
     over pixels, ``kl`` the KL summed over z dimensions; the other terms are means.
     """
     w = model.config.loss_weights
@@ -74,8 +74,49 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
         terms["gan"] = F.binary_cross_entropy_with_logits(logits.float(), torch.ones_like(logits.float()))
     if w["rec_feat"]:
         terms["rec_feat"] = feature_distance(model, x, x_rec)
+    if w["edit_cls"] or w["edit_gan"]:
+        x_edit, y_edit = flipped_edit(model, z, torch.sigmoid(y_logits).detach(), y)
+        outputs["x_edit"] = x_edit
+        if w["edit_cls"]:
+            with frozen(model.critic):
+                critic_logits = model.critic(x_edit)
+            terms["edit_cls"] = F.binary_cross_entropy_with_logits(critic_logits.float(), y_edit)
+        if w["edit_gan"]:
+            logits = model.discriminator(x_edit).float()
+            terms["edit_gan"] = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
     total = sum(w[k] * v for k, v in terms.items())
     return total, terms, outputs
+
+
+def flipped_edit(model: IFcVAEGAN, z: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The edit the app asks for, at training time: each attribute flipped with ``flip_prob``.
+
+    Flipped attributes are set to the opposite of the label, the others keep the encoder's reading
+    ``y_hat`` (as an edit keeps them). Returns the decoded images and the attribute values they
+    should show (the flipped labels). Batch norm statistics are left alone, as for prior samples.
+    """
+    flip = torch.rand_like(y) < model.config.flip_prob
+    y_edit = torch.where(flip, 1.0 - y, y)
+    with frozen_batch_stats(model.decoder):
+        x_edit = model.decoder(z, torch.where(flip, 1.0 - y, y_hat))
+    return x_edit, y_edit
+
+
+@contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """``module`` in eval mode with no parameter gradients: a fixed judge that gradients pass through."""
+    was_training = module.training
+    params = [p for p in module.parameters() if p.requires_grad]
+    module.eval()
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+        module.train(was_training)
 
 
 def feature_distance(model: IFcVAEGAN, x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
@@ -101,15 +142,26 @@ def adversarial_aux_term(aux_logits: torch.Tensor, y: torch.Tensor, objective: s
     return F.binary_cross_entropy_with_logits(aux_logits, freq.expand_as(aux_logits)) + neg_entropy.mean()
 
 
+def aux_floor(y: torch.Tensor) -> torch.Tensor:
+    """The auxiliary net's BCE when z tells it nothing: the entropy of the batch's attribute
+    frequencies (mean over attributes). Its BCE well below this means z carries attributes."""
+    freq = y.mean(0)
+    return -(torch.special.xlogy(freq, freq) + torch.special.xlogy(1 - freq, 1 - freq)).mean()
+
+
 def aux_loss(model: IFcVAEGAN, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The auxiliary net's own loss: predict the true attributes from the (detached) identity code."""
     return F.binary_cross_entropy_with_logits(model.aux(z.detach()).float(), y)
 
 
-def discriminator_loss(model: IFcVAEGAN, x: torch.Tensor, x_rec: torch.Tensor, x_prior: torch.Tensor
-                       ) -> torch.Tensor:
-    """Real images vs reconstructions vs decoded prior samples (the fakes are detached)."""
+def critic_loss(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The attribute critic's own loss: read the true attributes of real images."""
+    return F.binary_cross_entropy_with_logits(model.critic(x).float(), y)
+
+
+def discriminator_loss(model: IFcVAEGAN, x: torch.Tensor, fakes: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Real images vs decoded ones (reconstructions, prior samples, flipped edits; detached here)."""
     real = model.discriminator(x).float()
-    fake = model.discriminator(torch.cat([x_rec.detach(), x_prior.detach()])).float()
+    fake = model.discriminator(torch.cat([f.detach() for f in fakes])).float()
     return (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
             + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))

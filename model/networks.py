@@ -1,4 +1,5 @@
-"""The four networks of the IFcVAE-GAN: encoder, decoder, auxiliary net and discriminator.
+"""The networks of the IFcVAE-GAN: encoder, decoder, auxiliary net, discriminator, and the optional
+attribute critic of the edit terms.
 
 DCGAN-like convolutions (k x k, stride 2) on ``image_size`` x ``image_size`` RGB images in [0, 1].
 """
@@ -115,3 +116,17 @@ class Discriminator(nn.Module):
             x = block(x)
             feats.append(x)
         return feats
+
+
+class AttributeCritic(nn.Module):
+    """Image -> attribute logits. Learns from real images only; during the edit terms it is frozen and
+    judges the decoder's flipped renderings (unlike the encoder's head, it never sees a decoded image
+    while it learns)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.net = nn.Sequential(*_conv_trunk(cfg), nn.Linear(cfg.widths[-1] * cfg.bottom_size**2,
+                                                                cfg.num_attributes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)

@@ -3,6 +3,7 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from model import CheckpointError, IFcVAEGAN, ModelConfig
 from model.config import LOSS_TERMS
@@ -98,26 +99,29 @@ def test_unknown_attribute_in_edit(model: IFcVAEGAN) -> None:
         model.edit(batch()[0], {"Purple_Hair": 1.0})
 
 
-#: every term on (``rec_feat``, not in the paper, is off by default)
-ALL_ON = {"rec_feat": 1.0}
+#: terms beyond the paper, off by default
+EXTRA_TERMS = {"rec_feat", "edit_cls", "edit_gan"}
+#: every term on
+ALL_ON = {t: 1.0 for t in EXTRA_TERMS}
 
 
 def test_the_papers_loss_terms_are_on_by_default(model: IFcVAEGAN) -> None:
     x, y = batch()
     total, terms, outs = encoder_decoder_losses(model.train(), x, y)
-    assert set(terms) == set(LOSS_TERMS) - {"rec_feat"}
+    assert set(terms) == set(LOSS_TERMS) - EXTRA_TERMS
+    assert model.critic is None
     w = model.config.loss_weights
     torch.testing.assert_close(total, sum(w[k] * v for k, v in terms.items()))
     assert outs["x_rec"].shape == x.shape and outs["x_prior"].shape == x.shape
     assert aux_loss(model, outs["z"], y).item() > 0
-    assert discriminator_loss(model, x, outs["x_rec"], outs["x_prior"]).item() > 0
+    assert discriminator_loss(model, x, [outs["x_rec"], outs["x_prior"]]).item() > 0
 
 
 @pytest.mark.parametrize("term", LOSS_TERMS)
 def test_zero_weight_removes_its_term(term: str) -> None:
     torch.manual_seed(0)
-    # the discriminator-feature term needs the GAN's discriminator, so it goes with it
-    off = {term, "rec_feat"} if term == "gan" else {term}
+    # the terms that need the GAN's discriminator go with it
+    off = {term, "rec_feat", "edit_gan"} if term == "gan" else {term}
     m = IFcVAEGAN(ModelConfig(loss_weights={**ALL_ON, **{t: 0.0 for t in off}}, **SMALL)).train()
     x, y = batch()
     total, terms, outs = encoder_decoder_losses(m, x, y)
@@ -129,6 +133,26 @@ def test_zero_weight_removes_its_term(term: str) -> None:
     if term == "gan":
         assert "x_prior" not in outs
         assert all(p.grad is None for p in m.discriminator.parameters())
+    if term == "edit_cls":  # no critic is built
+        assert m.critic is None
+    elif m.critic is not None:  # the critic judges the edit, frozen: gradients pass through, none stay
+        assert all(p.grad is None for p in m.critic.parameters())
+        assert all(p.requires_grad for p in m.critic.parameters()) and m.critic.training
+
+
+def test_edit_terms_score_the_flipped_rendering() -> None:
+    """``edit_cls`` rewards the decoder for renderings the critic reads as the flipped labels."""
+    torch.manual_seed(0)
+    m = IFcVAEGAN(ModelConfig(loss_weights={"edit_cls": 1.0, "edit_gan": 1.0}, flip_prob=1.0, **SMALL)).train()
+    x, y = batch()
+    _, terms, outs = encoder_decoder_losses(m, x, y)
+    assert outs["x_edit"].shape == x.shape
+    m.critic.eval()
+    with torch.no_grad():
+        expected = F.binary_cross_entropy_with_logits(m.critic(outs["x_edit"]), 1.0 - y)  # every attribute flipped
+    torch.testing.assert_close(terms["edit_cls"], expected)
+    with pytest.raises(ValueError, match="edit_gan"):
+        ModelConfig(loss_weights={"edit_gan": 1.0, "gan": 0.0})
 
 
 def test_feature_term_pulls_the_reconstruction_to_the_image_in_discriminator_features() -> None:

@@ -18,7 +18,7 @@ TINY = ["--widths", "8", "16", "16", "32", "--z-dim", "8", "--batch-size", "2", 
 
 
 def train(args: list[str], tmp_path: Path, launcher: list[str] | None = None) -> subprocess.CompletedProcess:
-    cmd = [*(launcher or [sys.executable]), "-m", "training.train", *args, *TINY,
+    cmd = [*(launcher or [sys.executable]), "-m", "training.train", *TINY, *args,
            "--cache-dir", str(tmp_path / "cache")]
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300,
                        env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -94,6 +94,28 @@ def test_init_from_a_checkpoint(celeba_tiny: Path, tmp_path: Path) -> None:
                         str(tmp_path / "bad"), "--init", str(first / "last"), *TINY, "--z-dim", "9"],
                        cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "shapes differ" in r.stderr
+
+
+@pytest.mark.slow
+def test_edit_recipe_from_a_checkpoint_without_critic(celeba_tiny: Path, tmp_path: Path) -> None:
+    """The flipped-edit terms, balanced batches and a critic warm-up, started from a paper-model
+    checkpoint: its networks are copied, the critic starts fresh, and validation logs the critic."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    train(["--data", str(celeba_tiny), "--out", str(first), "--max-steps", "1", "--attributes", "Smiling",
+           "Eyeglasses"], tmp_path)
+    train(["--data", str(celeba_tiny), "--out", str(second), "--init", str(first / "last"), "--max-steps", "3",
+           "--weight", "edit_cls=1000", "--weight", "edit_gan=20", "--weight", "cls_rec=0",
+           "--aux-objective", "confusion", "--rare-share", "0.25", "--rare-below", "0.4", "--critic-warmup", "1",
+           "--batch-size", "4", "--attributes", "Smiling", "Eyeglasses"], tmp_path)
+    model = IFcVAEGAN.load(second / "last")
+    assert model.critic is not None and model.config.loss_weights["edit_cls"] == 1000.0
+    log = (second / "log.csv").read_text().splitlines()
+    assert "critic" in log[0].split(",") and "aux_floor" in log[0].split(",")
+    val = (second / "val.csv").read_text()
+    assert "edit_Smiling" in val and "probe_Eyeglasses" in val
+    a = load_file(first / "last" / "model.safetensors")
+    b = load_file(second / "last" / "model.safetensors")
+    assert any(k.startswith("critic.") for k in b) and not any(k.startswith("critic.") for k in a)
 
 
 def test_refuses_to_overwrite_a_run(celeba_tiny: Path, tmp_path: Path) -> None:

@@ -1,0 +1,76 @@
+"""The one update order: each network is updated by its own step, and only when its term is on."""
+import torch
+
+from model import IFcVAEGAN, ModelConfig
+from training.trainer import Trainer
+from training.validation import validate
+
+SMALL = dict(widths=(8, 16, 16, 32), z_dim=12, aux_hidden=32)
+
+
+def batch(n: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    return torch.rand(n, 3, 64, 64, generator=g), (torch.rand(n, 6, generator=g) > 0.5).float()
+
+
+def snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in module.state_dict().items()}
+
+
+def changed(before: dict[str, torch.Tensor], module: torch.nn.Module) -> bool:
+    return any(not torch.equal(before[k], v) for k, v in module.state_dict().items())
+
+
+def test_a_step_updates_every_network_whose_term_is_on() -> None:
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(loss_weights={"edit_cls": 1000.0, "edit_gan": 20.0}, **SMALL)).train()
+    trainer = Trainer(model, lr=1e-3)
+    nets = {n: snapshot(getattr(model, n)) for n in ("encoder", "decoder", "aux", "discriminator", "critic")}
+    logs = trainer.step(*batch())
+    assert {"total", "rec", "edit_cls", "edit_gan", "aux_net", "aux_floor", "critic", "disc"} <= set(logs)
+    assert all(changed(nets[n], getattr(model, n)) for n in nets)
+
+
+def test_switched_off_adversaries_are_not_updated() -> None:
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(loss_weights={"aux": 0.0, "gan": 0.0}, **SMALL)).train()
+    trainer = Trainer(model, lr=1e-3)
+    aux, disc = snapshot(model.aux), snapshot(model.discriminator)
+    logs = trainer.step(*batch())
+    assert "aux_net" not in logs and "disc" not in logs and "critic" not in logs
+    assert not changed(aux, model.aux) and not changed(disc, model.discriminator)
+
+
+def test_critic_warm_up_trains_the_critic_alone() -> None:
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(loss_weights={"edit_cls": 1000.0}, **SMALL)).train()
+    trainer = Trainer(model, lr=1e-3)
+    enc, critic = snapshot(model.encoder), snapshot(model.critic)
+    assert set(trainer.step(*batch(), critic_only=True)) == {"critic"}
+    assert changed(critic, model.critic) and not changed(enc, model.encoder)
+
+
+def test_state_round_trip_restores_model_and_optimisers() -> None:
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(loss_weights={"edit_cls": 1000.0}, **SMALL)).train()
+    trainer = Trainer(model, lr=1e-3)
+    trainer.step(*batch())
+    state = trainer.state_dict()
+    assert {"model", "opt_eg", "opt_aux", "opt_disc", "opt_critic"} <= set(state)
+    other = Trainer(IFcVAEGAN(model.config).train(), lr=1e-3)
+    other.load_state_dict(state)
+    torch.manual_seed(5)
+    a = trainer.step(*batch())["total"]
+    torch.manual_seed(5)
+    b = other.step(*batch())["total"]
+    torch.testing.assert_close(a, b)
+
+
+def test_validation_reports_the_z_probe_and_the_critics_edits() -> None:
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(loss_weights={"edit_cls": 1000.0}, **SMALL))
+    images = (torch.rand(10, 3, 64, 64) * 255).to(torch.uint8)
+    metrics = validate(model, images, (torch.rand(10, 6) > 0.5).float(), bs=4)
+    for a in model.attributes:
+        assert 0.0 <= metrics[f"probe_{a}"] <= 1.0 and 0.0 <= metrics[f"edit_{a}"] <= 1.0
+    assert 0.0 <= metrics["critic_acc_mean"] <= 1.0 and model.training

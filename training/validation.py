@@ -1,0 +1,58 @@
+"""Per-epoch validation of a training run on held-out crops (the full evaluation is in ``evaluation/``)."""
+from __future__ import annotations
+
+import torch
+
+from model import IFcVAEGAN
+from model.preprocessing import to_model_input
+
+
+def balanced_accuracy(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Per column: the mean of the recalls on positives and on negatives (0.5 = chance)."""
+    pos, neg = truth > 0.5, truth <= 0.5
+    tpr = (pred & pos).sum(0) / pos.sum(0).clamp(min=1)
+    tnr = (~pred & neg).sum(0) / neg.sum(0).clamp(min=1)
+    return (tpr + tnr) / 2
+
+
+@torch.no_grad()
+def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: int = 250) -> dict[str, float]:
+    """On uint8 crops and their labels:
+
+    - ``acc_<attr>``, ``acc_mean``: the encoder head's accuracy; ``rec_mse``: reconstruction MSE;
+    - ``probe_<attr>``: the auxiliary net's balanced accuracy from the posterior mean (how much of
+      each attribute z still tells; 0.5 = none);
+    - with a critic: ``critic_acc_mean`` on the real crops, and ``edit_<attr>``: the share of faces
+      whose decoded single-attribute flip the critic reads as flipped.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    heads, probes, critics, edits, se = [], [], [], [], 0.0
+    for i in range(0, len(images), bs):
+        x = to_model_input(images[i:i + bs]).to(device)
+        mu, _, logits = model.encode(x)
+        y_hat = torch.sigmoid(logits)
+        se += (model.decode(mu, y_hat) - x).pow(2).mean(dim=(1, 2, 3)).sum().item()
+        heads.append(logits.cpu() > 0)
+        probes.append(model.aux(mu).cpu() > 0)
+        if model.critic is not None:
+            critics.append(model.critic(x).cpu() > 0)
+            flipped = []
+            for j in range(len(model.attributes)):
+                y = y_hat.clone()
+                y[:, j] = (y_hat[:, j] < 0.5).float()
+                flipped.append((model.critic(model.decode(mu, y))[:, j] > 0).cpu() == (y[:, j] > 0.5).cpu())
+            edits.append(torch.stack(flipped, 1))
+    model.train()
+    truth = labels > 0.5
+    acc = (torch.cat(heads) == truth).float().mean(0)
+    out = {f"acc_{a}": acc[j].item() for j, a in enumerate(model.attributes)}
+    out["acc_mean"] = acc.mean().item()
+    out["rec_mse"] = se / len(images)
+    probe = balanced_accuracy(torch.cat(probes), labels)
+    out |= {f"probe_{a}": probe[j].item() for j, a in enumerate(model.attributes)}
+    if model.critic is not None:
+        out["critic_acc_mean"] = (torch.cat(critics) == truth).float().mean().item()
+        edit = torch.cat(edits).float().mean(0)
+        out |= {f"edit_{a}": edit[j].item() for j, a in enumerate(model.attributes)}
+    return out
