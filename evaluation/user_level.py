@@ -299,7 +299,8 @@ class UserLevelEvaluation:
 
 
 def summarize(results: dict[str, Any]) -> dict[str, Any]:
-    """Means over attributes (per direction and over both) of each variant's headline numbers."""
+    """Means over attributes (per direction and over both) of each variant's headline numbers, and of
+    each judge's success."""
     out: dict[str, Any] = {}
     for variant in (*VARIANTS, "crop_level"):
         cells = [(d, c) for per_dir in results[variant].values() for d, c in per_dir.items()]
@@ -308,6 +309,11 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         for direction in (*DIRECTIONS, "both"):
             chosen = [c for d, c in cells if direction in (d, "both")]
             out[variant][direction] = {k: mean([c[k] for c in chosen if c.get(k) is not None]) for k in keys}
+            if variant != "crop_level":
+                judges = {j for c in chosen for j in c["by_judge"]}
+                out[variant][direction]["by_judge"] = {j: mean([c["by_judge"][j]["success"] for c in chosen
+                                                                if c["by_judge"][j]["success"] is not None])
+                                                       for j in sorted(judges)}
     return out
 
 

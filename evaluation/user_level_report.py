@@ -19,46 +19,71 @@ def _get(data: Any, *keys: str) -> Any:
     return data
 
 
-def _pair(success: float | None, same: float | None) -> str:
-    return "–" if success is None else f"{pct(success)} · {pct(same)}"
-
-
 def _judged(cell: dict[str, Any] | None, judge: str) -> str:
     """A judge's success with, in brackets, its reading of the target value on the original photos."""
     j = _get(cell, "by_judge", judge)
     return "–" if not j or j.get("success") is None else f"{pct(j['success'])} ({pct(j['baseline'])})"
 
 
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    return "\n".join(["| " + " | ".join(head) + " |", "|" + " --- |" * len(head),
+                      *("| " + " | ".join(r) + " |" for r in rows)])
+
+
+def _judges(m: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, column title) of the judges the results have."""
+    return [*([("strict_judge", "strict judge")] if _get(m, "judges", "strict_judge") else []), ("judge", "judge/")]
+
+
 def user_level_table(m: dict[str, Any]) -> str:
-    """One row per attribute and direction: the headline, each judge, identity, plain, tuned, crop level."""
-    strict = bool(_get(m, "judges", "strict_judge"))
-    head = ["attribute", "direction", "n", "**success (headline)**", *(["strict judge"] if strict else []),
-            "judge/", "same person", "dlib missed · no face", "others kept", "plain: success · same",
-            "tuned: n · success · same", "crop level, judge/ (recon)"]
-    rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    """Default paste, one row per attribute and direction: the headline, each judge, identity, others
+    kept, and the crop level beside them; then the means over attributes."""
+    judges = _judges(m)
+    head = ["attribute", "direction", "n", "**success (headline)**", *(t for _, t in judges), "same person",
+            "dlib missed · no face", "others kept", "crop level, judge/ (recon)"]
+    rows = []
     for attribute, per_dir in m["user_level"].items():
         for direction, c in per_dir.items():
-            plain = _get(m, "user_level_plain", attribute, direction) or {}
-            tuned = _get(m, "user_level_tuned", attribute, direction) or {}
             crop = _get(m, "crop_level", attribute, direction) or {}
-            cells = [attribute, ARROWS[direction], str(c["n"]), f"**{pct(c['success'])}**",
-                     *([_judged(c, "strict_judge")] if strict else []), _judged(c, "judge"),
-                     pct(c["same_person"]), f"{c['dlib_missed']} · {c['no_face']}", pct(c["others_kept"]),
-                     _pair(plain.get("success"), plain.get("same_person")),
-                     f"{tuned.get('n', 0)} · {_pair(tuned.get('success'), tuned.get('same_person'))}",
-                     "–" if crop.get("success") is None else f"{pct(crop['success'])} ({pct(crop['baseline'])})"]
-            rows.append("| " + " | ".join(cells) + " |")
+            rows.append([attribute, ARROWS[direction], str(c["n"]), f"**{pct(c['success'])}**",
+                         *(_judged(c, key) for key, _ in judges), pct(c["same_person"]),
+                         f"{c['dlib_missed']} · {c['no_face']}", pct(c["others_kept"]),
+                         "–" if crop.get("success") is None else f"{pct(crop['success'])} ({pct(crop['baseline'])})"])
     s = m["summary"]
     for direction in ("on", "off"):
-        d = {v: s[v][direction] for v in s}
-        cells = ["**mean**", ARROWS[direction], "", f"**{pct(d['user_level']['success'])}**",
-                 *([""] if strict else []), "", pct(d["user_level"]["same_person"]), "",
-                 pct(d["user_level"]["others_kept"]),
-                 _pair(d["user_level_plain"]["success"], d["user_level_plain"]["same_person"]),
-                 _pair(d["user_level_tuned"]["success"], d["user_level_tuned"]["same_person"]),
-                 f"{pct(d['crop_level']['success'])} ({pct(d['crop_level']['baseline'])})"]
-        rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+        d, crop = s["user_level"][direction], s["crop_level"][direction]
+        rows.append(["**mean**", ARROWS[direction], "", f"**{pct(d['success'])}**",
+                     *(pct(_get(d, "by_judge", key)) for key, _ in judges), pct(d["same_person"]), "",
+                     pct(d["others_kept"]), f"{pct(crop['success'])} ({pct(crop['baseline'])})"])
+    return _table(head, rows)
+
+
+def variants_table(m: dict[str, Any]) -> str:
+    """Plain paste and tuned decoders, one row per attribute and direction: the headline, each judge
+    and the same person; then the means over attributes."""
+    judges = _judges(m)
+    head = ["attribute", "direction"]
+    for title in ("plain", "tuned"):
+        head += [*(["tuned n"] if title == "tuned" else []), f"{title}: **success**",
+                 *(f"{title}: {t}" for _, t in judges), f"{title}: same person"]
+    rows = []
+    for attribute, per_dir in m["user_level"].items():
+        for direction in per_dir:
+            row = [attribute, ARROWS[direction]]
+            for variant in ("user_level_plain", "user_level_tuned"):
+                c = _get(m, variant, attribute, direction) or {"n": 0, "success": None, "same_person": None}
+                row += [*([str(c["n"])] if variant == "user_level_tuned" else []), f"**{pct(c['success'])}**",
+                        *(_judged(c, key) for key, _ in judges), pct(c["same_person"])]
+            rows.append(row)
+    s = m["summary"]
+    for direction in ("on", "off"):
+        row = ["**mean**", ARROWS[direction]]
+        for variant in ("user_level_plain", "user_level_tuned"):
+            d = s[variant][direction]
+            row += [*([""] if variant == "user_level_tuned" else []), f"**{pct(d['success'])}**",
+                    *(pct(_get(d, "by_judge", key)) for key, _ in judges), pct(d["same_person"])]
+        rows.append(row)
+    return _table(head, rows)
 
 
 def z_probe_table(m: dict[str, Any]) -> str:
@@ -99,7 +124,7 @@ def markdown_report(m: dict[str, Any]) -> str:
     return "\n".join([
         f"# User-level evaluation of `{m['weights']}`", "",
         f"`{m['command']}` ({m['minutes']} min)", "",
-        legend(m), "", user_level_table(m), "",
+        legend(m), "", user_level_table(m), "", "Plain paste and tuned decoders:", "", variants_table(m), "",
         "## z-probe (RQ1)", "", probe_intro, "", z_probe_table(m), "",
         "Contact sheets (photo | returned photo, the sample's first faces): "
         + ", ".join(f"[{k}]({v})" for k, v in m["sheets"].items()), ""])

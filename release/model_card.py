@@ -24,7 +24,7 @@ import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from evaluation.report import num, pct
-from evaluation.user_level_report import legend, user_level_table, z_probe_table
+from evaluation.user_level_report import legend, user_level_table, variants_table, z_probe_table
 from model import IFcVAEGAN
 from training.train import parse_args as train_args
 
@@ -406,6 +406,7 @@ def user_level_section(user_level: dict[str, Any] | None, sheets: list[tuple[str
     return "\n".join([
         heading.rstrip(), "", f"`{user_level['command']}` ({user_level['minutes']} min; figures from "
         f"`{USER_LEVEL_METRICS}` next to this card).", "", legend(user_level), "", user_level_table(user_level), "",
+        "Plain paste and tuned decoders:", "", variants_table(user_level), "",
         "**z-probe (the paper's RQ1).** A fresh MLP and a linear probe fitted on the encoder's identity code "
         "(mu) of part of the split and scored on the rest" + (f" ({probe['fit']} / {probe['scored']} faces)"
                                                               if "fit" in probe else "")

@@ -16,7 +16,7 @@ from PIL import Image
 from evaluation.contact_sheet import sheet_size, tile_origin
 from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
 from evaluation.user_level import DIRECTIONS, SHEET_FACES, choose_faces
-from evaluation.user_level_report import user_level_table, z_probe_table
+from evaluation.user_level_report import user_level_table, variants_table, z_probe_table
 from evaluation.z_probe import z_probe
 from model import IFcVAEGAN
 from model.preprocessing import CELEBA_FRAME
@@ -84,6 +84,10 @@ def test_metrics_schema_and_headline(evaluated: dict, celeba_tiny: Path) -> None
         for probe in ("mlp", "linear", "head"):
             assert fraction(m["z_probe_detail"][probe][attribute], False)
     assert m["z_probe_detail"]["fit"] + m["z_probe_detail"]["scored"] == 12
+    for direction in ("on", "off", "both"):  # a mean of per-cell minima is at most each judge's mean
+        s = m["summary"]["user_level"][direction]
+        assert set(s["by_judge"]) == {"strict_judge", "judge"}
+        assert fraction(s["success"], False) and s["success"] <= min(s["by_judge"].values()) + 1e-9
     # the same figures next to the checkpoint, and in the table
     assert json.loads((evaluated["weights"] / "metrics.json").read_text()) == m
     table = (evaluated["out"] / "results.md").read_text()
@@ -123,7 +127,8 @@ def test_model_card_shows_the_same_figures_and_a_sheet(evaluated: dict) -> None:
     assert model_card.main(["--weights", str(weights)]) == 0
     card = ModelCard.load(weights / "README.md")
     section = card.text[card.text.index("### What a user gets"):card.text.index("### The decoded 64 x 64 crops")]
-    assert user_level_table(m) in section and z_probe_table(m) in section and m["command"] in section
+    assert all(table(m) in section for table in (user_level_table, variants_table, z_probe_table))
+    assert m["command"] in section
     for name in model_card.CARD_SHEETS:  # copied next to the card and shown in it
         copy = weights / f"user_level_{name}.png"
         assert copy.read_bytes() == (evaluated["out"] / m["sheets"][name]).read_bytes()
