@@ -125,3 +125,20 @@ def ablation_table(results: dict[str, dict[str, Any]], weights_off: dict[str, li
             f"{num(s['identity_distance'], 2)} · {pct(s['identity_same'])}", num(r["psnr"], 2), num(r["ssim"]),
         ]))
     return "\n".join(lines) + "\n"
+
+
+def ablation_user_table(results: dict[str, dict[str, Any]]) -> str:
+    """One row per variant from its user-level ``metrics.json``: the returned photos' edit success per
+    direction (the headline judge), same person, and the z-probe (mean and highest attribute)."""
+    lines = [_row(["variant", "user edit off→on", "user edit on→off", "same person", "z-probe mean",
+                   "z-probe highest"]), _row(["---"] * 6)]
+    for name, m in results.items():
+        s = m["summary"]["user_level"]
+        probe = {a: v for a, v in m["z_probe"].items() if v is not None}
+        top = max(probe, key=probe.get) if probe else None
+        lines.append(_row([
+            name, pct(s["on"]["success"]), pct(s["off"]["success"]), pct(s["both"]["same_person"]),
+            pct(sum(probe.values()) / len(probe)) if probe else "–",
+            f"{top} {pct(probe[top])}" if top else "–",
+        ]))
+    return "\n".join(lines) + "\n"

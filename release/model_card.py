@@ -351,7 +351,7 @@ def parameter_count(*modules: torch.nn.Module) -> str:
 
 
 def ablation_section(ablation: str | None) -> str:
-    """``training.ablation``'s ablation.md under its own heading, or nothing."""
+    """``evaluation.ablation``'s ablation.md under its own heading, or nothing."""
     if not ablation:
         return ""
     return ("\n\n### Ablation (the paper's RQ4)\n\nShort runs of the same architecture with one loss term "
@@ -450,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--notes", type=Path, default=None,
                     help="a Markdown file added to the training section (e.g. how this checkpoint was picked)")
     ap.add_argument("--ablation", type=Path, default=None,
-                    help="training.ablation's ablation.md, added to the evaluation section")
+                    help="evaluation.ablation's ablation.md, added to the evaluation section")
     ap.add_argument("--grid", type=Path, default=None,
                     help="evaluation.evaluate's edits.png: copied next to the card and shown in it")
     args = ap.parse_args(argv)

@@ -91,13 +91,14 @@ def test_ablation_trains_variants_and_tabulates_them(celeba_tiny: Path, tmp_path
     out = tmp_path / "ablation"
     args = ["--data", str(celeba_tiny), "--out", str(out), "--max-steps", "2", "--variants", "full", "no_aux",
             "--identity-limit", "0", "--cache-dir", str(tmp_path / "cache"),
+            "--user-faces", "1", "--strict-judge", "none",
             # passed on to training.train: a tiny network
             "--widths", "8", "16", "16", "32", "--z-dim", "8", "--batch-size", "2", "--threads", "1",
             "--no-progress"]
-    run("training.ablation", args)
+    run("evaluation.ablation", args)
     table = (out / "ablation.md").read_text()
     assert "| full | none |" in table and "| no_aux | aux |" in table
-    assert table.startswith("Command: `python -m training.ablation --data ") and "the same 2 steps" in table
+    assert table.startswith("Command: `python -m evaluation.ablation --data ") and "the same 2 steps" in table
     assert IFcVAEGAN.load(out / "no_aux" / "last").config.loss_weights["aux"] == 0.0
     assert IFcVAEGAN.load(out / "full" / "last").config.loss_weights["aux"] > 0
     for variant in ("full", "no_aux"):
@@ -106,13 +107,17 @@ def test_ablation_trains_variants_and_tabulates_them(celeba_tiny: Path, tmp_path
     assert sheet.size == (2 * (4 * 65 + 1) + 10, 16 + (2 + 6) * 65 + 1)
     summary = json.loads((out / "ablation.json").read_text())
     assert summary["no_aux"]["terms_off"] == ["aux"]
+    # RQ2 beside RQ4: each variant's returned photos and z-probe
+    assert "| variant | user edit off→on |" in table and "| no_aux |" in table.split("What a user gets")[1]
+    assert set(summary["full"]["z_probe"]) == set(IFcVAEGAN.load(out / "full" / "last").attributes)
+    assert (out / "no_aux" / "user_level" / "metrics.json").exists()
     # a second call reuses the finished evaluations instead of training again
-    r = run("training.ablation", args)
+    r = run("evaluation.ablation", args)
     assert "== full" not in r.stdout and "| no_aux | aux |" in r.stdout
 
 
 def test_comparison_grid_cuts_the_first_faces_at_the_given_tile(tmp_path: Path) -> None:
-    from training.ablation import comparison_grid
+    from evaluation.ablation import comparison_grid
 
     for name in ("a", "b"):  # 8 faces of 32 px, 1 px apart, 3 rows
         Image.new("RGB", (8 * 33 + 1, 3 * 33 + 1), "gray").save(tmp_path / f"{name}.png")

@@ -12,6 +12,7 @@ MOVED = {
     "training.identity_blur": "evaluation.identity_blur",
     "training.model_card": "release.model_card",
     "training.push_to_hub": "release.push_to_hub",
+    "training.ablation": "evaluation.ablation",
 }
 
 
