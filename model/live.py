@@ -10,15 +10,19 @@ each face's 5 landmarks follow the video by pyramidal Lucas-Kanade optical flow 
 forward-backward check. The landmarks that align and paste the face are exponentially smoothed,
 with a weight that rises with the face's speed (:func:`smooth_landmarks`), so that a still face
 does not jitter and a moving one does not lag. Every frame is then encoded and decoded afresh and
-pasted back with the photo editor's default paste.
+pasted back with the photo editor's default paste; the encoder and decoder run under bfloat16
+autocast where the CPU computes bfloat16 natively (``benchmark/live_speed.py`` compares the two).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
+import torch
 from PIL import Image
 
 from .faces import Face, FaceDetector
@@ -45,6 +49,16 @@ SMOOTH_FULL_SPEED: float = 0.15
 #: Lucas-Kanade window and pyramid depth.
 FLOW_WINDOW: tuple[int, int] = (21, 21)
 FLOW_LEVELS: int = 3
+
+
+@cache
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (Linux: avx512_bf16 or amx_bf16 in /proc/cpuinfo)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def live_detector() -> FaceDetector:
@@ -170,15 +184,17 @@ class LiveFrame:
     faces: int  # faces found
     edited: bool  # whether the faces were edited (a face was found and a change asked for)
     detected: bool  # whether face detection ran on this frame (else the faces were tracked)
-    boxes: list[np.ndarray] = field(default_factory=list)  # the faces' boxes (left, top, right, bottom)
 
 
 class LiveEditor:
-    """Edits the frames of one video stream (it holds that stream's :class:`FaceTracker`)."""
+    """Edits the frames of one video stream (it holds that stream's :class:`FaceTracker`). ``bf16``:
+    run the encoder and decoder under bfloat16 autocast (default: where the CPU has native bfloat16)."""
 
-    def __init__(self, editor: FaceEditor, detector: FaceDetector, redetect_every: int = REDETECT_EVERY) -> None:
+    def __init__(self, editor: FaceEditor, detector: FaceDetector, redetect_every: int = REDETECT_EVERY,
+                 bf16: bool | None = None) -> None:
         self.editor = editor
         self.tracker = FaceTracker(detector, redetect_every)
+        self.bf16 = cpu_has_bf16() if bf16 is None else bf16
 
     def process(self, frame: np.ndarray, changes: Mapping[str, float]) -> LiveFrame:
         """Track the faces into ``frame`` (H x W x 3 uint8 RGB) and, if ``changes`` asks for any,
@@ -186,15 +202,16 @@ class LiveEditor:
         self.editor.check_changes(changes)
         detected = self.tracker.update(frame)
         faces = [t.face() for t in self.tracker.tracks]
-        boxes = [f.box for f in faces]
         if not faces or not changes:
-            return LiveFrame(frame, len(faces), False, detected, boxes)
-        return LiveFrame(self.edit(frame, faces, changes), len(faces), True, detected, boxes)
+            return LiveFrame(frame, len(faces), False, detected)
+        return LiveFrame(self.edit(frame, faces, changes), len(faces), True, detected)
 
     def edit(self, frame: np.ndarray, faces: Sequence[Face], changes: Mapping[str, float]) -> np.ndarray:
         """``frame`` with ``faces`` aligned, encoded, edited, decoded and pasted back (default paste)."""
         aligned, inputs = self.editor.align(frame, faces)
-        mu, probs, reconstructions = self.editor.encode(inputs)
-        analysis = Analysis(frame, aligned, inputs, mu, probs, reconstructions)
         chosen = list(range(len(faces)))
-        return self.editor.paste(analysis, chosen, self.editor.decode_edits(analysis, chosen, changes))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            mu, probs, reconstructions = self.editor.encode(inputs)
+            analysis = Analysis(frame, aligned, inputs, mu.float(), probs.float(), reconstructions.float())
+            edited = self.editor.decode_edits(analysis, chosen, changes).float()
+        return self.editor.paste(analysis, chosen, edited)

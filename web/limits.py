@@ -20,3 +20,21 @@ MAX_SESSIONS: int = 40
 #: Largest request body outside file uploads (API calls carry a few short fields; uploads are capped
 #: at model.limits.MAX_FILE_BYTES by Gradio itself).
 MAX_REQUEST_BYTES: int = 1024 * 1024
+
+#: Live tab: at most this many webcam streams are edited at once; a further stream is told the server
+#: is busy (its frames are then looked at only every LIVE_BUSY_WAIT_S), and beyond twice as many
+#: streams the rest wait in Gradio's queue.
+LIVE_STREAMS: int = 2
+LIVE_BUSY_WAIT_S: float = 1.0
+#: A live stream ends after this many seconds (start it again to go on), so that no one holds a slot.
+LIVE_TIME_LIMIT_S: int = 600
+#: The browser sends a webcam frame this often (the most a stream is edited: 15 frames a second);
+#: frames that arrive while one is being edited replace each other, so only the newest waits.
+LIVE_FRAME_INTERVAL_S: float = 1 / 15
+#: A stream that sent no frame for this long gives up its place among the LIVE_STREAMS edited ones ...
+LIVE_IDLE_S: float = 5.0
+#: ... and after this long everything kept of it (its tracker, its last frame) is dropped, as it is
+#: when its browser session ends.
+LIVE_FORGET_S: float = 120.0
+#: Frames larger than this (longer side, pixels) are scaled down before editing.
+LIVE_MAX_SIDE: int = 960

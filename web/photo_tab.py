@@ -54,19 +54,28 @@ def edited_photo() -> gr.Image:
                     buttons=["download", "fullscreen"], elem_id="result")
 
 
+def attribute_rows(attributes: tuple[str, ...], id_prefix: str = "",
+                   value: float = 0.5) -> tuple[list[gr.Checkbox], list[gr.Slider]]:
+    """A toggle and an intensity slider (at ``value``) per attribute, in the current layout column;
+    their elem_ids are ``{id_prefix}toggle-NAME`` and ``{id_prefix}value-NAME``."""
+    lo, hi = VALUE_RANGE
+    toggles, sliders = [], []
+    for name in attributes:
+        with gr.Row(elem_classes="attr-row"):
+            toggles.append(gr.Checkbox(label=name.replace("_", " "), elem_id=f"{id_prefix}toggle-{name}",
+                                       elem_classes="attr-toggle", scale=0, container=False))
+            sliders.append(gr.Slider(lo, hi, value=value, step=STEP, show_label=False, container=False,
+                                     buttons=[], elem_id=f"{id_prefix}value-{name}", scale=1, min_width=120))
+    return toggles, sliders
+
+
 def attribute_controls(attributes: tuple[str, ...]) -> AttributeControls:
     """The controls panel, in the current layout column."""
     lo, hi = VALUE_RANGE
     face = gr.Radio([], label="Face", visible=False, elem_id="face")
     gr.Markdown(f"Intensity: 0 absent, 1 present; {lo} to {hi} exaggerates. "
                 "Controls start at the model's own reading of the face.")
-    toggles, sliders = [], []
-    for name in attributes:
-        with gr.Row(elem_classes="attr-row"):
-            toggles.append(gr.Checkbox(label=name.replace("_", " "), elem_id=f"toggle-{name}",
-                                       elem_classes="attr-toggle", scale=0, container=False))
-            sliders.append(gr.Slider(lo, hi, value=0.5, step=STEP, show_label=False, container=False,
-                                     buttons=[], elem_id=f"value-{name}", scale=1, min_width=120))
+    toggles, sliders = attribute_rows(attributes)
     with gr.Row():
         paste = gr.Radio(PASTE_CHOICES, value="detail", label="Paste back", elem_id="paste")
         reset = gr.Button("Reset", elem_id="reset", scale=0)
@@ -105,8 +114,9 @@ def wire_events(events: PhotoEvents, photo: gr.Image, status: gr.Markdown, sessi
         slider.input(events.slid(i), [session, c.face, c.paste, *c.sliders], [toggle, *out], **UI_EVENT)
 
 
-def photo_tab(editor: FaceEditor, scratch: ScratchFiles) -> None:
-    """The photo tab's components, in the current Blocks (or Tab) context, with their events."""
+def photo_tab(editor: FaceEditor, scratch: ScratchFiles) -> gr.Image:
+    """The photo tab's components, in the current Blocks (or Tab) context, with their events; returns
+    the photo input (other tabs can hand it a photo)."""
     session = gr.State(time_to_live=SESSION_TTL_S)
     with gr.Row(equal_height=False):
         with gr.Column(min_width=300):
@@ -121,3 +131,4 @@ def photo_tab(editor: FaceEditor, scratch: ScratchFiles) -> None:
         with gr.Column(min_width=300):
             crops, table = edit_details()
     wire_events(PhotoEvents(editor, scratch), photo, status, session, controls, [result, crops, table])
+    return photo

@@ -13,14 +13,16 @@ from model.pipeline import FaceEditor
 
 from .api import edit_endpoint
 from .limits import CONCURRENCY_LIMIT, MAX_SESSIONS, QUEUE_SIZE, SESSION_TTL_S
+from .live_tab import live_tab
 from .photo_tab import photo_tab
 from .request_limit import RequestSizeLimit
 from .scratch import ScratchFiles
 from .url_refusal import UrlRefusingBlocks
 
 TITLE = "Face attribute editor"
-INTRO = (f"## {TITLE}\nUpload a photo (or take one with the webcam), then toggle an attribute or drag its "
-         "intensity. Only the face changes; the photo keeps its size.")
+INTRO = (f"## {TITLE}\n**Photo:** upload a photo (or take one with the webcam), then toggle an attribute or "
+         "drag its intensity; only the face changes, the photo keeps its size. **Live:** stream your webcam and "
+         "see the attributes change on your own face as you move.")
 # System fonts only: the page loads nothing from outside the server.
 THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                        font_mono=["ui-monospace", "monospace"])
@@ -28,11 +30,16 @@ CSS = ".attr-row { align-items: center; gap: 0.5rem; } .attr-row .attr-toggle { 
 
 
 def build_app(editor: FaceEditor) -> gr.Blocks:
-    """The page (its tabs) and the ``/edit`` endpoint around one editor, queued with the server's limits."""
+    """The page (the Photo and Live tabs) and the ``/edit`` endpoint around one editor, queued with the
+    server's limits."""
     scratch = ScratchFiles()
     with UrlRefusingBlocks(title=TITLE, analytics_enabled=False, delete_cache=(SESSION_TTL_S, SESSION_TTL_S)) as demo:
         gr.Markdown(INTRO)
-        photo_tab(editor, scratch)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Photo", id="photo", elem_id="tab-photo"):
+                photo = photo_tab(editor, scratch)
+            with gr.Tab("Live", id="live", elem_id="tab-live"):
+                live_tab(demo, editor, scratch, photo, tabs)
         gr.api(edit_endpoint(editor, scratch), api_name="edit")
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
     return demo
