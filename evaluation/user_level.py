@@ -29,6 +29,7 @@ returned photo). Writes ``--out/metrics.json``, ``--out/results.md``, the sheets
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -361,6 +362,11 @@ def load_judges(args: argparse.Namespace) -> tuple[dict[str, FrameJudge], Croppi
     return judges, crop_judge
 
 
+def weights_digest(folder: str) -> str:
+    """The first 16 hex digits of the SHA-256 of a judge's ``model.safetensors`` (which judge this was)."""
+    return hashlib.sha256(Path(folder, "model.safetensors").read_bytes()).hexdigest()[:16]
+
+
 def run_z_probe(editor: FaceEditor, celeba: CelebA, cache_dir: str | None, seed: int) -> dict[str, Any]:
     """The z-probe on all of the split's crops; skipped, with the reason, if the split is too small."""
     images = load_crops(celeba, editor.image_size, cache_dir, progress=False)
@@ -424,6 +430,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "judge": ("the lower of strict_judge and judge per attribute and direction (each cell's 'judge' names it)"
                   if STRICT in judges else "judge (no strict judge given)"),
         "judges": {STRICT: args.strict_judge if STRICT in judges else None, JUDGE: args.judge},
+        "judges_sha256": {name: weights_digest(folder) for name, folder in
+                          ((STRICT, args.strict_judge), (JUDGE, args.judge)) if name in judges},
         "faces_per_cell": args.faces, "tune_faces_per_cell": args.tune_faces, "tune_steps": args.tune_steps,
         "faces": len(per_face), "tuned_faces": tuned, "same_person_threshold": SAME_PERSON_THRESHOLD,
         **results,
