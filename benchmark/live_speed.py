@@ -32,7 +32,7 @@ import torch
 from gradio.data_classes import ImageData
 from PIL import Image
 
-from model.live import REDETECT_EVERY
+from model.live import REDETECT_EVERY, cpu_has_bf16
 from model.pipeline import FaceEditor, default_weights
 from web.live_events import LiveStreams, data_url
 from web.live_tab import live_camera, live_view
@@ -98,7 +98,7 @@ class Replay:
                start: threading.Barrier) -> None:
         for payload in payloads[:WARMUP]:
             self.frame(session, payload)
-        start.wait()
+        start.wait(timeout=600)
         t0 = time.perf_counter()
         for payload in payloads[WARMUP:]:
             t = time.perf_counter()
@@ -130,8 +130,8 @@ def replay(editor: FaceEditor, payloads: list[ImageData], clients: int) -> tuple
 def stage_times(editor: FaceEditor, frames: list[np.ndarray], payloads: list[ImageData]) -> dict[str, list[float]]:
     """Each stage of the per-frame work, timed on its own over one client's frames (seconds)."""
     rig = Replay(editor)
-    tracker = rig.streams.session("stages")[0].live.tracker
     live = rig.streams.session("stages")[0].live
+    tracker = live.tracker
     times: dict[str, list[float]] = defaultdict(list)
     for i, (frame, payload) in enumerate(zip(frames, payloads)):
         t0 = time.perf_counter()
@@ -191,9 +191,8 @@ def main() -> None:
         if clients == 1:
             fps_one = fps[0]
     times = stage_times(editor, frames, payloads)
-    live = Replay(editor).streams.session("precision")[0].live
     print(f"stages of one client's frames, median / fastest (the app's precision here: "
-          f"{'bf16' if live.bf16 else 'fp32'}):")
+          f"{'bf16' if cpu_has_bf16() else 'fp32'}):")
     for stage, values in times.items():
         print(f"  {stage:37s} {statistics.median(values) * 1000:6.1f} / {min(values) * 1000:6.1f} ms")
     for name, pick in (("median", statistics.median), ("fastest", min)):

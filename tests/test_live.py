@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -20,7 +19,7 @@ import pytest
 from PIL import Image
 
 from benchmark.live_speed import moving_crops
-from model.faces import FaceDetector
+from model.faces import FaceDetector, crop_matrix, paste_crop_size
 from model.live import (REDETECT_EVERY, SMOOTH_FULL_SPEED, SMOOTH_STILL, FaceTracker, LiveEditor, eye_distance,
                         live_detector, smooth_landmarks)
 from model.paste import crop_footprint
@@ -35,7 +34,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic", "--use-fake-ui-for-media-stream",
                  "--use-fake-device-for-media-stream"]
 SIZE = (640, 480)
-FACE_BOX_JS = "document.querySelector('#live-status').innerText"
+STATUS_JS = "document.querySelector('#live-status').innerText"
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -56,8 +55,6 @@ def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
 
 def face_region(detector: FaceDetector, frame: np.ndarray) -> np.ndarray:
     """Mask of the frame's pixels that an edit of its one face may change (its aligned crop's footprint)."""
-    from model.faces import crop_matrix, paste_crop_size
-
     (face,) = detector.detect(Image.fromarray(frame))
     size = paste_crop_size(face.landmarks)
     x0, y0, x1, y1 = crop_footprint(crop_matrix(face.landmarks, size), size, frame.shape)
@@ -95,7 +92,7 @@ def next_view(page, old: str | None, timeout_ms: int = 60_000) -> str:
 
 
 def wait_status(page, text: str, timeout_ms: int = 60_000) -> None:
-    page.wait_for_function(f"t => {FACE_BOX_JS}.includes(t)", arg=text, timeout=timeout_ms)
+    page.wait_for_function(f"t => {STATUS_JS}.includes(t)", arg=text, timeout=timeout_ms)
 
 
 # -- tracking and smoothing ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import base64
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import cv2
 import gradio as gr
@@ -40,14 +40,10 @@ def data_url(image: np.ndarray, quality: int = JPEG_QUALITY) -> str:
 
 
 def within_size(frame: np.ndarray, max_side: int = LIVE_MAX_SIDE) -> np.ndarray:
-    """``frame`` as RGB uint8, scaled down (area-averaged) if its longer side exceeds ``max_side``."""
-    if frame.ndim == 2:
-        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
-    elif frame.shape[2] == 4:
-        frame = cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB)
+    """An RGB ``frame``, scaled down (area-averaged) if its longer side exceeds ``max_side``."""
     h, w = frame.shape[:2]
     if max(h, w) <= max_side:
-        return np.ascontiguousarray(frame, dtype=np.uint8)
+        return np.ascontiguousarray(frame)
     scale = max_side / max(h, w)
     return cv2.resize(frame, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
@@ -119,10 +115,11 @@ class LiveStreams:
         return {a: float(v) for a, on, v in zip(self.attributes, toggles, sliders) if on}
 
     # -- the per-frame function --------------------------------------------------------------
-    def edit_frame(self, session_id: str, frame: np.ndarray | None, *values: bool | float) -> tuple[str | None, str]:
-        """One webcam frame of a session's stream -> (the frame, edited, as a JPEG data URL; the status
-        line). ``values``: the toggles, then the sliders. A stream over the limit gets no frame back,
-        a message, and a pause of ``busy_wait_s`` (its newer frames replace each other meanwhile)."""
+    def edit_frame(self, session_id: str, frame: np.ndarray | None, *values: bool | float) -> tuple[Any, str]:
+        """One webcam frame (RGB) of a session's stream -> (the frame, edited, as a JPEG data URL; the
+        status line). ``values``: the toggles, then the sliders. A stream over the limit gets
+        ``gr.skip()`` (the view keeps its picture), a message, and a pause of ``busy_wait_s`` (its newer
+        frames replace each other meanwhile)."""
         if frame is None:
             return None, NOT_STARTED
         start = time.perf_counter()
@@ -147,7 +144,7 @@ class LiveStreams:
         return image, f"Editing {faces}: {describe(changes)} ({ms:.0f} ms per frame)."
 
     # -- handlers ----------------------------------------------------------------------------
-    def stream(self, request: gr.Request, frame: np.ndarray | None, *values: bool | float) -> tuple[str | None, str]:
+    def stream(self, request: gr.Request, frame: np.ndarray | None, *values: bool | float) -> tuple[Any, str]:
         """The webcam stream's handler (see :meth:`edit_frame`)."""
         return self.edit_frame(request.session_hash or "", frame, *values)
 
