@@ -401,7 +401,7 @@ def user_level_section(user_level: dict[str, Any] | None, sheets: list[tuple[str
     if user_level is None:
         return (heading + "Not measured yet: run `python -m evaluation.user_level --weights WEIGHTS --data CELEBA "
                 "--out results/NAME/user_level`, which writes `WEIGHTS/metrics.json`, then regenerate this card.")
-    pictures = [f"![{name.replace('_', ' ')}: photo | returned photo]({file})" for name, file in sheets]
+    pictures = [f"![{name.replace('_', ' ')}: photo | returned photo]({file})\n" for name, file in sheets]
     probe = user_level.get("z_probe_detail") or {}
     return "\n".join([
         heading.rstrip(), "", f"`{user_level['command']}` ({user_level['minutes']} min; figures from "
@@ -413,7 +413,7 @@ def user_level_section(user_level: dict[str, Any] | None, sheets: list[tuple[str
         + ", beside the encoder's own head on the same faces (balanced accuracy; 0.5: z tells nothing):", "",
         z_probe_table(user_level),
         *(["", "Contact sheets (the sample's first faces; photo | returned photo, default paste; under each, "
-           "what the judges read and dlib's distance):", "", *pictures] if pictures else [])])
+           "what the judges read and dlib's distance):", "", *pictures] if pictures else [])]).rstrip()
 
 
 def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, Any] | None,
