@@ -187,6 +187,15 @@ def test_streams_over_the_limit_are_told_the_server_is_busy(face_editor: FaceEdi
     assert status == NO_FACE and np.abs(decode_data_url(url).astype(int) - 128).max() <= 2
 
 
+def test_bad_control_values_get_a_message_and_the_frame_unedited(face_editor: FaceEditor) -> None:
+    streams = LiveStreams(face_editor, ScratchFiles())
+    n = len(face_editor.attributes)
+    frame = still_frame()
+    for value in (5.0, "lots"):
+        url, status = streams.edit_frame("a", frame, True, *[False] * (n - 1), value, *[1.0] * (n - 1))
+        assert status.startswith("**Cannot edit:**") and decode_data_url(url).shape == frame.shape
+
+
 # -- the real server in Chromium -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def server(weights_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:

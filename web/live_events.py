@@ -112,7 +112,10 @@ class LiveStreams:
         set to its slider's value when its toggle is on."""
         n = len(self.attributes)
         toggles, sliders = values[:n], values[n:2 * n]
-        return {a: float(v) for a, on, v in zip(self.attributes, toggles, sliders) if on}
+        try:
+            return {a: float(v) for a, on, v in zip(self.attributes, toggles, sliders) if on}
+        except (TypeError, ValueError):
+            raise ValueError("the intensities must be numbers") from None
 
     # -- the per-frame function --------------------------------------------------------------
     def edit_frame(self, session_id: str, frame: np.ndarray | None, *values: bool | float) -> tuple[Any, str]:
@@ -129,10 +132,10 @@ class LiveStreams:
             return gr.skip(), busy_message(editing)
         frame = within_size(frame)
         session.frame = frame
-        changes = self.changes(values)
         try:
+            changes = self.changes(values)
             out = session.live.process(frame, changes)
-        except ValueError as e:
+        except ValueError as e:  # intensities that are not numbers or out of range
             return data_url(frame), f"**Cannot edit:** {e}."
         image = data_url(out.image)
         ms = (time.perf_counter() - start) * 1000
