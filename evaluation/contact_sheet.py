@@ -79,7 +79,8 @@ def contact_sheet(tiles: list[Tile], title: str) -> Image.Image:
 
 
 def save_sheet(tiles: list[Tile], title: str, path: Path) -> Path:
-    """Draw :func:`contact_sheet` and write it as a PNG at ``path``."""
+    """Draw :func:`contact_sheet` and write it at ``path``: JPEG (quality 92, no chroma subsampling:
+    a sheet is a megapixel or more, and an evaluation writes a dozen) or, by the suffix, PNG."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    contact_sheet(tiles, title).save(path, optimize=True)
+    contact_sheet(tiles, title).save(path, optimize=True, quality=92, subsampling=0)
     return path

@@ -22,7 +22,7 @@ Reported for the default paste (``detail``), for ``plain`` paste, for decoders t
 (the decoded 64 x 64 edit judged by ``judge/``, as ``evaluation.evaluate`` does).
 
 Also the z-probe (``evaluation/z_probe.py``) on the whole split's crops, and one contact sheet per
-attribute and direction (``sheets/<attribute>_<on|off>.png``: the sample's first 16 faces, photo |
+attribute and direction (``sheets/<attribute>_<on|off>.jpg``: the sample's first 16 faces, photo |
 returned photo). Writes ``--out/metrics.json``, ``--out/results.md``, the sheets, and the same
 ``metrics.json`` next to the checkpoint when it is a local folder.
 """
@@ -420,8 +420,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             title = (f"{attribute} {arrow}: photo | returned photo (default paste); "
                      f"{'strict judge, ' if STRICT in judges else ''}judge/, dlib distance")
             name = f"{attribute}_{direction}"
-            save_sheet([tiles[k] for k in sorted(tiles)], title, out / "sheets" / f"{name}.png")
-            sheets[name] = f"sheets/{name}.png"
+            save_sheet([tiles[k] for k in sorted(tiles)], title, out / "sheets" / f"{name}.jpg")
+            sheets[name] = f"sheets/{name}.jpg"
     results = evaluation.results()
     probe = run_z_probe(editor, celeba, args.cache_dir, args.seed)
     metrics = {

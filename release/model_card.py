@@ -387,7 +387,7 @@ def copy_sheets(user_level: dict[str, Any], folder: Path) -> list[tuple[str, str
         rel = (user_level.get("sheets") or {}).get(name)
         if not rel:
             continue
-        source, target = Path(user_level["out"]) / rel, folder / f"user_level_{name}.png"
+        source, target = Path(user_level["out"]) / rel, folder / f"user_level_{name}{Path(rel).suffix}"
         if source.is_file() and not (target.exists() and target.samefile(source)):
             shutil.copyfile(source, target)
         if target.is_file():

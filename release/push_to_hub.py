@@ -16,8 +16,10 @@ from huggingface_hub import HfApi, constants, get_token
 from model import IFcVAEGAN
 
 FILES = ("config.json", "model.safetensors", "README.md")
+#: Pushed when present: the user-level figures the card shows (``evaluation/user_level.py``).
+EXTRAS = ("metrics.json",)
 #: Uploaded too where present: the images the model card shows.
-IMAGES = ("*.png",)
+IMAGES = ("*.png", "*.jpg")
 
 
 class PushError(RuntimeError):
@@ -41,7 +43,7 @@ def push(weights: str | Path, repo_id: str, token: str | None = None, private: b
     try:
         api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
         api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                          allow_patterns=[*FILES, *IMAGES], commit_message=message)
+                          allow_patterns=[*FILES, *EXTRAS, *IMAGES], commit_message=message)
     except OSError as e:  # requests' connection errors are OSErrors
         raise PushError(f"could not reach the Hub to push {repo_id}: {e}") from e
     return f"https://huggingface.co/{repo_id}"

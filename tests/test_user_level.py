@@ -102,21 +102,23 @@ def test_contact_sheets_show_photo_and_returned_photo(evaluated: dict, celeba_ti
     cells = choose_faces(celeba.labels(tuple(m["user_level"])), tuple(m["user_level"]), FACES, m["seed"])
     written = 0
     for (attribute, direction), faces in cells.items():
-        path = evaluated["out"] / "sheets" / f"{attribute}_{direction}.png"
+        path = evaluated["out"] / "sheets" / f"{attribute}_{direction}.jpg"
         if not faces:
             assert not path.exists()
             continue
-        assert m["sheets"][f"{attribute}_{direction}"] == f"sheets/{attribute}_{direction}.png"
+        assert m["sheets"][f"{attribute}_{direction}"] == f"sheets/{attribute}_{direction}.jpg"
         sheet = np.asarray(Image.open(path).convert("RGB"))
         count = min(len(faces), SHEET_FACES)
         assert (sheet.shape[1], sheet.shape[0]) == sheet_size(count, CELEBA_FRAME)
         w, h = CELEBA_FRAME
         for k, face in enumerate(faces[:count]):
             x, y = tile_origin(k, CELEBA_FRAME)
-            photo = np.asarray(Image.open(celeba.image_path(celeba.names[face])).convert("RGB"))
-            assert np.array_equal(sheet[y:y + h, x:x + w], photo)  # the photo, untouched, on the left
+            photo = np.asarray(Image.open(celeba.image_path(celeba.names[face])).convert("RGB")).astype(int)
+            left = sheet[y:y + h, x:x + w].astype(int)
+            assert np.abs(left - photo).mean() < 2.0  # the photo, untouched but for JPEG, on the left
             returned = sheet[y:y + h, x + w + 2:x + 2 * w + 2].astype(int)
-            assert np.abs(returned - photo).max() > 0  # the returned photo beside it
+            # the returned photo beside it: the edit adds its changes to the JPEG noise the left half has
+            assert np.abs(returned - photo).mean() > np.abs(left - photo).mean()
         written += 1
     assert written == len(m["sheets"]) >= 10
 
@@ -130,7 +132,7 @@ def test_model_card_shows_the_same_figures_and_a_sheet(evaluated: dict) -> None:
     assert all(table(m) in section for table in (user_level_table, variants_table, z_probe_table))
     assert m["command"] in section
     for name in model_card.CARD_SHEETS:  # copied next to the card and shown in it
-        copy = weights / f"user_level_{name}.png"
+        copy = weights / f"user_level_{name}.jpg"
         assert copy.read_bytes() == (evaluated["out"] / m["sheets"][name]).read_bytes()
         assert f"]({copy.name})" in section
     got = {r.metric_name: r.metric_value for r in card.data.eval_results}
