@@ -71,6 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="balance batches: this share of every batch comes from the positives of each "
                          "attribute rarer than --rare-below (0: uniform batches)")
     ap.add_argument("--rare-below", type=float, default=0.15)
+    ap.add_argument("--critic-lr", type=float, default=None,
+                    help="the attribute critic's learning rate (default: --lr)")
     ap.add_argument("--critic-warmup", type=int, default=0,
                     help="train only the attribute critic for this many first steps (edit_cls on)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N train images (0: all)")
@@ -197,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     if sampler.steps == 0:
         raise SystemExit(f"{len(train_x)} train images are too few for batch {args.batch_size} x {world} ranks")
 
-    trainer = Trainer(model, args.lr, bf16=args.bf16, world=world)
+    trainer = Trainer(model, args.lr, bf16=args.bf16, world=world, critic_lr=args.critic_lr)
     epoch, skip, step, best, elapsed = 0, 0, 0, -math.inf, 0.0
     if args.resume:
         st = torch.load(out / "state.pt", map_location=device, weights_only=True)

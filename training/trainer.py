@@ -26,12 +26,14 @@ DECODED = ("x_rec", "x_prior", "x_edit")  # the decoded images the discriminator
 
 
 class Trainer:
-    """Optimisers and update steps of one model (RMSprop for every network, as in the paper).
+    """Optimisers and update steps of one model (RMSprop for every network, as in the paper; the
+    critic, which only learns from real images, may have a learning rate of its own).
 
     Under ``torch.distributed`` (``world`` > 1) each update averages its gradients over the ranks.
     """
 
-    def __init__(self, model: IFcVAEGAN, lr: float, bf16: bool = False, world: int = 1) -> None:
+    def __init__(self, model: IFcVAEGAN, lr: float, bf16: bool = False, world: int = 1,
+                 critic_lr: float | None = None) -> None:
         self.model = model
         self.weights = model.config.loss_weights
         self.world = world
@@ -42,7 +44,7 @@ class Trainer:
             "disc": torch.optim.RMSprop(model.discriminator.parameters(), lr=lr),
         }
         if model.critic is not None:
-            self.optimizers["critic"] = torch.optim.RMSprop(model.critic.parameters(), lr=lr)
+            self.optimizers["critic"] = torch.optim.RMSprop(model.critic.parameters(), lr=critic_lr or lr)
         if world > 1:  # every rank starts from rank 0's weights
             for t in model.state_dict().values():
                 dist.broadcast(t, 0)
