@@ -1,0 +1,151 @@
+"""The strict judge: the shipped strict_judge/ weights, its API, its reading of real fixture faces,
+and the painted fakes (glasses smudged across the eyes, blurred or darkened mouths) it must reject."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from evaluation.fakes import FAKE_ATTRIBUTE, FAKES, make_fake, read_landmarks
+from evaluation.strict_judge import (
+    FRAME_SIZE, Augment, StrictJudge, StrictJudgeConfig, frame_to_input, region_landmarks,
+)
+from model import DEFAULT_ATTRIBUTES, CheckpointError
+from model.preprocessing import LANDMARK_TEMPLATE
+from tests.conftest import CELEBA_TINY, REPO
+from training.celeba import CelebA
+
+STRICT_JUDGE = REPO / "strict_judge"
+
+
+@pytest.fixture(scope="module")
+def judge() -> StrictJudge:
+    return StrictJudge.load(STRICT_JUDGE)
+
+
+@pytest.fixture(scope="module")
+def faces() -> tuple[list[Image.Image], dict[str, torch.Tensor]]:
+    """The 12 fixture frames and their labels for the editor's attributes."""
+    celeba = CelebA(CELEBA_TINY, "all")
+    frames = []
+    for name in celeba.names:
+        with Image.open(celeba.image_path(name)) as im:
+            frames.append(im.convert("RGB"))
+    labels = celeba.labels(DEFAULT_ATTRIBUTES)
+    return frames, {a: labels[:, i] for i, a in enumerate(DEFAULT_ATTRIBUTES)}
+
+
+def test_shipped_folder_is_real_safetensors_with_its_figures() -> None:
+    assert (STRICT_JUDGE / "model.safetensors").stat().st_size > 1_000_000
+    with open(STRICT_JUDGE / "model.safetensors", "rb") as f:
+        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    assert "head.weight" in header
+    metrics = json.loads((STRICT_JUDGE / "metrics.json").read_text())
+    for split in ("val", "test"):
+        assert set(DEFAULT_ATTRIBUTES) <= set(metrics[split]["balanced_accuracy"])
+    assert "fakes" in metrics
+    readme = (STRICT_JUDGE / "README.md").read_text()
+    assert "| **Eyeglasses** |" in readme and "eye_band" in readme
+
+
+def test_api(judge: StrictJudge, faces) -> None:
+    frames, _ = faces
+    assert StrictJudge.frame_size == FRAME_SIZE == (178, 218)
+    assert isinstance(judge.attributes, tuple) and set(DEFAULT_ATTRIBUTES) <= set(judge.attributes)
+    p = judge.predict_proba(frames[:3])
+    assert p.shape == (3, len(judge.attributes)) and p.dtype == torch.float32
+    assert ((p >= 0) & (p <= 1)).all()
+    assert judge.predict_proba([]).shape == (0, len(judge.attributes))
+    # any size of the frame's aspect is resized: twice the size reads (almost) the same
+    big = [f.resize((356, 436), Image.BICUBIC) for f in frames[:3]]
+    assert (judge.predict_proba(big) - p).abs().max() < 0.15
+    with pytest.raises(ValueError, match="aligned like a CelebA frame"):
+        judge.predict_proba([Image.new("RGB", (200, 200))])
+
+
+def test_reads_the_fixture_faces_labels(judge: StrictJudge, faces) -> None:
+    frames, labels = faces
+    p = judge.predict_proba(frames)
+    wrong = {a: int(((p[:, judge.attributes.index(a)] > 0.5).float() != labels[a]).sum()) for a in DEFAULT_ATTRIBUTES}
+    assert wrong["Eyeglasses"] == 0 and wrong["Smiling"] <= 2, wrong
+    assert sum(wrong.values()) <= 0.15 * len(frames) * len(DEFAULT_ATTRIBUTES), wrong
+
+
+@pytest.mark.parametrize("kind", sorted(FAKES))
+def test_rejects_painted_fakes(judge: StrictJudge, faces, kind: str) -> None:
+    """Fakes of the fixture faces without the attribute are read as without it on >= 90 % of them."""
+    frames, labels = faces
+    attribute = FAKE_ATTRIBUTE[kind]
+    chosen = [f for f, y in zip(frames, labels[attribute]) if y == 0]
+    assert len(chosen) >= 6
+    p = judge.predict_proba([make_fake(f, kind) for f in chosen])[:, judge.attributes.index(attribute)]
+    assert (p <= 0.5).float().mean() >= 0.9, p
+
+
+def test_fakes_paint_the_right_place(faces) -> None:
+    frame = faces[0][0]
+    (lx, ly), (rx, ry), _, (mx0, my0), (mx1, my1) = LANDMARK_TEMPLATE.round().astype(int)
+    orig = np.asarray(frame, dtype=np.float32)
+    for kind in FAKES:
+        diff = np.abs(np.asarray(make_fake(frame, kind), dtype=np.float32) - orig).mean(2)
+        eyes, mouth = diff[ly - 6:ly + 6, lx:rx].mean(), diff[my0 - 6:my0 + 6, mx0:mx1].mean()
+        assert diff[:40].max() <= 1 and diff[-15:].max() <= 1  # hair top and chest untouched
+        if kind.startswith("eye"):
+            assert eyes > 8 and mouth < 1, (kind, eyes, mouth)
+        else:
+            assert mouth > 8 and eyes < 1, (kind, eyes, mouth)
+    band = np.asarray(make_fake(frame, "eye_band"), dtype=np.float32)
+    assert band[ly - 4:ly + 4, lx - 4:lx + 4].mean() < 0.75 * orig[ly - 4:ly + 4, lx - 4:lx + 4].mean()
+    lower = LANDMARK_TEMPLATE + np.array([0, 40])  # a face's own landmarks move the smudge with them
+    moved = np.abs(np.asarray(make_fake(frame, "eye_band", lower), dtype=np.float32) - orig).mean(2)
+    assert moved[ly - 6:ly + 6, lx:rx].mean() < 1 and moved[ly + 34:ly + 46, lx:rx].mean() > 8
+    with pytest.raises(ValueError, match="unknown fake"):
+        make_fake(frame, "halo")
+
+
+def test_landmarks_file_is_read_when_present(tmp_path: Path) -> None:
+    assert read_landmarks(CELEBA_TINY) is None
+    (tmp_path / "list_landmarks_align_celeba.txt").write_text(
+        "1\nlefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x "
+        "rightmouth_y\n000001.jpg 69 109 106 113 77 142 73 152 108 154\n")
+    lm = read_landmarks(tmp_path)
+    assert lm["000001.jpg"].shape == (5, 2) and lm["000001.jpg"][4].tolist() == [108, 154]
+
+
+def test_frame_to_input_takes_the_central_square() -> None:
+    frame = Image.new("RGB", FRAME_SIZE)
+    frame.paste((255, 0, 0), (0, 0, 178, 20))      # above the square: not read
+    frame.paste((0, 255, 0), (0, 20, 178, 198))    # the square
+    x = frame_to_input(frame, 128)
+    assert x.shape == (3, 128, 128) and x.dtype == torch.uint8
+    assert x[1].float().mean() > 250 and x[0].float().max() < 5
+    eyes = region_landmarks(144)[:2]
+    assert np.allclose(eyes[:, 1], (LANDMARK_TEMPLATE[:2, 1] - 20) * 144 / 178)
+
+
+def test_augment_keeps_shape_and_smudges_only_negatives() -> None:
+    x = frame_to_input(Image.open(CELEBA_TINY / "img_align_celeba" / "000001.jpg"), 144)
+    aug = Augment(128, 144, occlusion=1.0, seed=0)
+    out = aug(x, no_glasses=True, not_smiling=True)
+    assert out.shape == (3, 128, 128) and out.dtype == torch.float32 and 0 <= out.min() <= out.max() <= 1
+    assert not torch.equal(aug.smudge(x, True, False), x)
+    smudged = []
+    aug.smudge = lambda image, eyes, mouth: smudged.append((eyes, mouth)) or image
+    for _ in range(20):
+        aug(x, no_glasses=False, not_smiling=False)
+    aug(x, no_glasses=True, not_smiling=False)
+    assert smudged == [(True, False)]  # positives are never smudged; negatives with chance `occlusion`
+
+
+def test_load_errors_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="not a strict judge folder"):
+        StrictJudge.load(tmp_path)
+    small = StrictJudge(StrictJudgeConfig(widths=(8, 16), blocks=(1, 1), attributes=("Smiling",))).eval()
+    small.save(tmp_path / "s")
+    x = torch.rand(2, 3, 64, 64)
+    assert torch.allclose(StrictJudge.load(tmp_path / "s")(x), small(x), atol=1e-2)
+    (tmp_path / "s" / "config.json").write_text(json.dumps({"widths": [8, 32], "blocks": [1, 1]}))
+    with pytest.raises(CheckpointError, match="does not fit"):
+        StrictJudge.load(tmp_path / "s")
