@@ -74,3 +74,10 @@ def test_validation_reports_the_z_probe_and_the_critics_edits() -> None:
     for a in model.attributes:
         assert 0.0 <= metrics[f"probe_{a}"] <= 1.0 and 0.0 <= metrics[f"edit_{a}"] <= 1.0
     assert 0.0 <= metrics["critic_acc_mean"] <= 1.0 and model.training
+
+
+def test_the_critic_may_learn_at_its_own_rate() -> None:
+    model = IFcVAEGAN(ModelConfig(loss_weights={"edit_cls": 1000.0}, **SMALL))
+    trainer = Trainer(model, lr=5e-5, critic_lr=2e-4)
+    assert trainer.optimizers["critic"].param_groups[0]["lr"] == 2e-4
+    assert trainer.optimizers["eg"].param_groups[0]["lr"] == 5e-5
