@@ -1,4 +1,5 @@
 """dlib's identity embedder on the fixture faces (64 x 64 training crops, as the evaluation sees them)."""
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -6,8 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from evaluation.identity import SAME_PERSON_THRESHOLD, FaceEmbedder, distance
+from evaluation.identity import SAME_PERSON_THRESHOLD, FaceEmbedder, dlib_chip_boxes, distance
 from evaluation.identity_blur import blur_scale
+from model import identity
 from model.preprocessing import crop_and_resize
 from training.celeba import CelebA
 
@@ -61,3 +63,35 @@ def test_blur_scale_loses_the_person_as_the_blur_grows(embedder: FaceEmbedder, c
     assert light["same_person"] == 1.0 and light["pairs"] >= 10  # a slight blur keeps everyone
     assert heavy["pairs"] < light["pairs"]  # heavy blur: faces go undetected or unrecognised
     assert heavy["same_person"] is None or heavy["same_person"] < light["same_person"]
+
+
+def test_the_fixed_chip_reads_celeba_frames_as_dlib_does(embedder: FaceEmbedder, celeba_tiny: Path) -> None:
+    """embed_frames (a fixed chip of the aligned frame: no detection, no landmarks) against dlib's own
+    detection and landmarks, on the 12 fixture frames; the same at twice the frame's size."""
+    celeba = CelebA(celeba_tiny, "all")
+    frames = [np.asarray(Image.open(celeba.image_path(n)).convert("RGB")) for n in celeba.names]
+    boxes = dlib_chip_boxes(embedder, frames)
+    assert len(boxes) >= 10
+    assert np.abs(np.median(boxes, axis=0) - identity.FRAME_CHIP_BOX).max() < 6, boxes
+    fixed = embedder.embed_frames(frames)
+    assert fixed.shape == (12, 128) and fixed.dtype == np.float32
+    gaps = []
+    for frame, emb in zip(frames, fixed):
+        faces = embedder.detector(frame, 1)
+        if len(faces) == 1:
+            own = np.asarray(embedder.net.compute_face_descriptor(frame, embedder.shapes(frame, faces[0])))
+            gaps.append(distance(own, emb))
+    assert len(gaps) >= 10 and np.mean(gaps) < 0.2 < SAME_PERSON_THRESHOLD, gaps
+    big = [np.asarray(Image.fromarray(f).resize((356, 436), Image.BICUBIC)) for f in frames]
+    assert np.linalg.norm(embedder.embed_frames(big) - fixed, axis=1).max() < 0.15
+    assert embedder.embed_frames([]).shape == (0, 128)
+    pairs = np.linalg.norm(fixed[:, None] - fixed[None], axis=-1)[np.triu_indices(12, 1)]
+    assert (pairs > SAME_PERSON_THRESHOLD).mean() > 0.9  # 12 different people
+
+
+def test_without_dlib_the_identity_check_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert identity.dlib_available()
+    monkeypatch.setitem(sys.modules, "dlib", None)  # import dlib now fails, as when it is not installed
+    assert not identity.dlib_available()
+    with pytest.raises(ImportError, match="needs dlib"):
+        identity.FaceEmbedder()
