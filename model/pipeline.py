@@ -10,6 +10,10 @@ reconstruction to the original face, so only what the edit changed moves and the
 own sharpness, and where the edit changes much it also takes out the photo's own detail (the old
 glasses, the closed lips; ``model.paste.paste_layers``); ``paste="plain"`` pastes the upsampled
 edited crop itself.
+
+An editor made with ``FaceEditor.load(weights, checks=True)`` also checks each edit independently of
+the editor (``model.edit_check``): the strict judge's reading of the returned faces and dlib's
+identity verdict, in ``result.checks`` and ``result.report()``.
 """
 from __future__ import annotations
 
@@ -27,13 +31,14 @@ from huggingface_hub import constants as hub_constants
 from huggingface_hub.errors import LocalEntryNotFoundError
 from PIL import Image
 
+from .edit_check import EditChecker, EditChecks, FaceReading, warp_to_frame
 from .faces import Face, FaceDetector, crop_matrix, paste_crop_size, warp_to_crop
 from .ifcvae import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, IFcVAEGAN
 from .images import ImageError
 from .limits import MAX_FACES
 from .paste import paste_into, paste_layers
 from .networks import Decoder
-from .preprocessing import resize_crop, to_model_input, to_uint8
+from .preprocessing import CROP_BOX, resize_crop, to_model_input, to_uint8
 from .tuning import decode_each, tune_decoders
 
 PasteMode = Literal["detail", "plain"]
@@ -129,11 +134,13 @@ class Analysis:
     probs: torch.Tensor  # N x A classifier probabilities
     reconstructions: torch.Tensor  # N x 3 x S x S in [0, 1]
     decoders: list[Decoder] | None = None  # per-face tuned decoders (model.tuning), or the shared one
+    readings: dict[int, FaceReading] = field(default_factory=dict)  # face -> its edit checks' reading, once read
 
 
 @dataclass
 class EditResult:
-    """The edited photo, the crops of the edited faces and their probabilities before and after."""
+    """The edited photo, the crops of the edited faces, their probabilities before and after, and the
+    independent checks of the edit (``None`` for an editor without them)."""
 
     image: np.ndarray  # H x W x 3 uint8, same size as the input
     faces: list[int]  # indices (into Analysis.faces) of the edited faces
@@ -144,16 +151,37 @@ class EditResult:
     after: np.ndarray  # n x A probabilities of the edited faces (re-encoded)
     attributes: tuple[str, ...]
     boxes: np.ndarray  # n x 4 detection boxes (left, top, right, bottom) in the photo
+    checks: EditChecks | None = None
 
     def report(self) -> dict:
-        """JSON-ready summary per edited face: index, box (left, top, right, bottom) and probabilities."""
-        return {"faces": [
-            {"face": i,
-             "box": [round(float(v), 1) for v in box],
-             "before": {a: round(float(p), 4) for a, p in zip(self.attributes, b)},
-             "after": {a: round(float(p), 4) for a, p in zip(self.attributes, f)}}
-            for i, box, b, f in zip(self.faces, self.boxes, self.before, self.after)
-        ]}
+        """JSON-ready summary per edited face: index, box (left, top, right, bottom), the encoder's
+        probabilities before and after, ``checked`` (the strict judge's probabilities before and after)
+        and ``identity`` (dlib's distance and verdict); each check ``None`` where it is unavailable."""
+        faces = []
+        for k, (i, box, b, f) in enumerate(zip(self.faces, self.boxes, self.before, self.after)):
+            faces.append({"face": i,
+                          "box": [round(float(v), 1) for v in box],
+                          "before": _rounded(self.attributes, b),
+                          "after": _rounded(self.attributes, f),
+                          "checked": self._checked(k),
+                          "identity": self._identity(k)})
+        return {"faces": faces}
+
+    def _checked(self, k: int) -> dict | None:
+        c = self.checks
+        if c is None or c.before is None or c.after is None:
+            return None
+        return {"before": _rounded(c.attributes, c.before[k]), "after": _rounded(c.attributes, c.after[k])}
+
+    def _identity(self, k: int) -> dict | None:
+        c = self.checks
+        if c is None or c.distance is None or c.same_person is None:
+            return None
+        return {"distance": round(float(c.distance[k]), 4), "same_person": bool(c.same_person[k])}
+
+
+def _rounded(attributes: Sequence[str], probs: np.ndarray) -> dict[str, float]:
+    return {a: round(float(p), 4) for a, p in zip(attributes, probs)}
 
 
 def _hwc(images: torch.Tensor) -> np.ndarray:
@@ -162,20 +190,24 @@ def _hwc(images: torch.Tensor) -> np.ndarray:
 
 
 class FaceEditor:
-    """The editing pipeline around one model and one face detector."""
+    """The editing pipeline around one model and one face detector, with the edit checks if given."""
 
-    def __init__(self, model: IFcVAEGAN, detector: FaceDetector | None = None) -> None:
+    def __init__(self, model: IFcVAEGAN, detector: FaceDetector | None = None,
+                 checker: EditChecker | None = None) -> None:
         self.model = model.eval()
         self.detector = detector or FaceDetector()
+        self.checker = checker
 
     @classmethod
-    def load(cls, weights: str) -> "FaceEditor":
+    def load(cls, weights: str, checks: bool = False) -> "FaceEditor":
         """Editor for a checkpoint folder or Hub id (see :meth:`IFcVAEGAN.load`); a CheckpointError
-        carries one line that says what to do."""
+        carries one line that says what to do. ``checks``: also check each edit with whichever of the
+        strict judge and dlib are available (:meth:`EditChecker.load`)."""
         try:
-            return cls(IFcVAEGAN.load(weights))
+            model = IFcVAEGAN.load(weights)
         except CheckpointError as e:
             raise CheckpointError(load_failure(weights, e)) from e
+        return cls(model, checker=EditChecker.load(model.attributes) if checks else None)
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -243,6 +275,31 @@ class FaceEditor:
         """Attribute probabilities of crops in [0, 1]."""
         return self.model.predict_proba(images)
 
+    def check(self, analysis: Analysis, faces: Sequence[int], image: np.ndarray) -> EditChecks | None:
+        """The edit checks of the chosen faces of ``image`` (the returned photo) against the photo's own
+        faces, or ``None`` without a checker. Each face is read in the CelebA-aligned frame at its own
+        resolution; the photo's faces are read once per analysis (kept in ``analysis.readings``), and a
+        face the edit left as it was reads as it did."""
+        if self.checker is None:
+            return None
+        frames, before, after = [], {}, {}
+        for i in faces:
+            face = analysis.faces[i]
+            scale = max(1.0, face.size / (CROP_BOX[2] - CROP_BOX[0]))
+            original = warp_to_frame(analysis.image, face.face.landmarks, scale)
+            edited = warp_to_frame(image, face.face.landmarks, scale)
+            if i not in analysis.readings:
+                before[i] = len(frames)
+                frames.append(original)
+            if not np.array_equal(original, edited):
+                after[i] = len(frames)
+                frames.append(edited)
+        readings = self.checker.read(frames)
+        for i, j in before.items():
+            analysis.readings[i] = readings[j]
+        return self.checker.compare([analysis.readings[i] for i in faces],
+                                    [readings[after[i]] if i in after else analysis.readings[i] for i in faces])
+
     # -- the whole pipeline ------------------------------------------------------------------
     def analyze(self, image: Image.Image, deadline: Deadline = NO_DEADLINE, tune_steps: int = 0) -> Analysis:
         """Detect, align and encode every face of an RGB photo (raises NoFaceError, TooSlowError);
@@ -274,8 +331,10 @@ class FaceEditor:
         if paste not in PASTE_MODES:
             raise ValueError(f"paste must be one of {PASTE_MODES}, not {paste!r}")
         edited = self.decode_edits(analysis, faces, changes)
+        image = self.paste(analysis, faces, edited, paste, deadline)
+        deadline.check()
         return EditResult(
-            image=self.paste(analysis, faces, edited, paste, deadline),
+            image=image,
             faces=faces,
             aligned=_hwc(analysis.inputs[faces]),
             reconstructed=_hwc(to_uint8(analysis.reconstructions[faces])),
@@ -284,6 +343,7 @@ class FaceEditor:
             after=self.predict(edited).numpy(),
             attributes=self.attributes,
             boxes=np.stack([analysis.faces[i].face.box for i in faces]),
+            checks=self.check(analysis, faces, image),
         )
 
     def check_changes(self, changes: Mapping[str, float]) -> None:

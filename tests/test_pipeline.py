@@ -1,15 +1,25 @@
-"""The editing pipeline on whole photos: edits stay inside the faces, the rest of the photo is untouched."""
+"""The editing pipeline on whole photos: edits stay inside the faces, the rest of the photo is untouched;
+the edit checks (strict judge, dlib) read the returned photo."""
+import logging
+import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from model.edit_check import STRICT_JUDGE_ENV, EditChecker, warp_to_frame
+from model.identity import FaceEmbedder
 from model.ifcvae import CheckpointError
 from model.images import load_image
 from model.paste import add_change, crop_footprint, face_mask, paste_into
 from model.pipeline import Analysis, FaceEditor, NoFaceError
+from model.preprocessing import LANDMARK_TEMPLATE
+from model.strict_judge import SHIPPED_STRICT_JUDGE, StrictJudge
+from tests.conftest import CELEBA_TINY
+from training.celeba import CelebA
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -92,6 +102,8 @@ def test_outputs_and_report(portrait: Analysis, face_editor: FaceEditor) -> None
     assert [f["face"] for f in report["faces"]] == [0]
     assert report["faces"][0]["box"] == pytest.approx(portrait.faces[0].face.box.tolist(), abs=0.1)
     assert set(report["faces"][0]["before"]) == set(report["faces"][0]["after"]) == set(face_editor.attributes)
+    assert result.checks is None  # an editor without checks reports none
+    assert report["faces"][0]["checked"] is None and report["faces"][0]["identity"] is None
 
 
 def test_group_photo_edit_one_face_or_all(group: Analysis, face_editor: FaceEditor) -> None:
@@ -173,3 +185,122 @@ def test_detail_paste_adds_small_changes_and_replaces_large_ones() -> None:
     torch.testing.assert_close(plain[..., 29:35, 29:35], (original + 0.5)[..., 29:35, 29:35].clamp(0, 1))
     far = add_change(original, reconstruction, torch.ones(1, 3, 64, 64))
     assert far[0, 0, 0, 0] == original[0, 0, 0, 0] and far[0, 0, 32, 32] == 1.0  # the mask: 0 at the corner
+
+
+# -- the edit checks --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def checker(face_editor: FaceEditor) -> EditChecker:
+    return EditChecker.load(face_editor.attributes)
+
+
+@pytest.fixture(scope="module")
+def checked_editor(face_editor: FaceEditor, checker: EditChecker) -> FaceEditor:
+    return FaceEditor(face_editor.model, face_editor.detector, checker)
+
+
+def frame_scale(analysis: Analysis, face: int) -> float:
+    return max(1.0, analysis.faces[face].size / 150)
+
+
+def test_the_frame_warped_from_landmarks_is_the_celeba_frame(face_editor: FaceEditor, checker: EditChecker) -> None:
+    """Real CelebA frames, warped again from their MTCNN landmarks, come back as nearly the same frame, and
+    the strict judge and dlib read them as they read the frames themselves."""
+    celeba = CelebA(CELEBA_TINY, "all")
+    frames = [np.asarray(Image.open(celeba.image_path(n)).convert("RGB")) for n in celeba.names]
+    warped = []
+    for frame in frames:
+        face = max(face_editor.detect(Image.fromarray(frame)), key=lambda f: f.box[2] - f.box[0])
+        warped.append(warp_to_frame(frame, face.landmarks))
+        assert warped[-1].shape == frame.shape
+    # a frame enlarged twice and placed in a larger photo: its landmarks there give the frame back
+    frame = frames[0]
+    big = cv2.resize(frame, (356, 436), interpolation=cv2.INTER_CUBIC)
+    photo = np.zeros((600, 500, 3), np.uint8)
+    photo[40:476, 70:426] = big
+    landmarks = (LANDMARK_TEMPLATE + 0.5) * 2 - 0.5 + [70, 40]  # pixel centres scale about -0.5
+    np.testing.assert_array_equal(warp_to_frame(photo, landmarks, 2.0), big)
+    assert np.abs(warp_to_frame(photo, landmarks).astype(float) - frame).mean() < 3.5  # measured 2.7
+    assert np.abs(warp_to_frame(photo, landmarks + 0.5).astype(float) - frame).mean() > 5  # a quarter pixel off
+    own, again = checker.read(frames), checker.read(warped)
+    probs = np.stack([r.probs for r in own]), np.stack([r.probs for r in again])
+    assert np.mean(np.abs(probs[0] - probs[1])) < 0.05
+    assert ((probs[0] > 0.5) == (probs[1] > 0.5)).mean() > 0.9
+    same = checker.compare(own, again)
+    assert same.same_person.all(), same.distance
+    assert checker.compare(own, again[1:] + again[:1]).same_person.mean() < 0.2  # another person: changed
+
+
+def test_report_carries_the_strict_judge_and_identity(checked_editor: FaceEditor) -> None:
+    analysis = checked_editor.analyze(load_image(EXAMPLES / "portrait.jpg"))
+    (noop,) = checked_editor.edit(analysis, {}).report()["faces"]
+    assert noop["identity"] == {"distance": 0.0, "same_person": True}  # nothing changed: the same person
+    assert noop["checked"]["before"] == noop["checked"]["after"]
+    assert set(noop["checked"]["before"]) == set(checked_editor.attributes)
+    assert noop["checked"]["before"]["Eyeglasses"] < 0.5  # the photo has no glasses
+    changes = {"Smiling": 1.0, "Eyeglasses": 1.0}
+    result = checked_editor.edit(analysis, changes)
+    (face,) = result.report()["faces"]
+    assert face["checked"]["before"] == noop["checked"]["before"]
+    # the same reading, computed here from the returned photo and the photo
+    landmarks, scale = analysis.faces[0].face.landmarks, frame_scale(analysis, 0)
+    frames = [warp_to_frame(image, landmarks, scale) for image in (analysis.image, result.image)]
+    judge = StrictJudge.load(SHIPPED_STRICT_JUDGE)
+    expected = judge.predict_proba([Image.fromarray(f) for f in frames])
+    for key, row in (("before", 0), ("after", 1)):
+        for name, p in face["checked"][key].items():
+            assert p == pytest.approx(float(expected[row, judge.attributes.index(name)]), abs=1e-4)
+    assert face["checked"]["after"] != face["checked"]["before"]
+    embeddings = FaceEmbedder().embed_frames(frames)
+    distance = float(np.linalg.norm(embeddings[0] - embeddings[1]))
+    assert face["identity"]["distance"] == pytest.approx(distance, abs=1e-3) and distance > 0
+    assert face["identity"]["same_person"] == (distance < 0.6)
+
+
+def test_checks_read_each_photo_face_once_and_skip_faces_left_as_they_were(
+        checked_editor: FaceEditor, checker: EditChecker, monkeypatch: pytest.MonkeyPatch) -> None:
+    analysis = checked_editor.analyze(load_image(EXAMPLES / "group.jpg"))
+    read = []
+    real_read = checker.read
+    monkeypatch.setattr(checker, "read", lambda frames: read.append(len(frames)) or real_read(frames))
+    first = checked_editor.edit(analysis, {"Smiling": 1.0})
+    second = checked_editor.edit(analysis, {"Young": 0.0})
+    right = checked_editor.edit(analysis, {"Smiling": 1.0}, faces=[1])
+    unchanged = checked_editor.edit(analysis, {})
+    assert read == [4, 2, 1, 0]  # photo and edit of both faces; edits only; face 1's edit; nothing
+    assert first.checks.before.shape == (2, len(checker.attributes)) and right.checks.before.shape[0] == 1
+    np.testing.assert_array_equal(second.checks.before, first.checks.before)
+    np.testing.assert_allclose(right.checks.after[0], first.checks.after[1], atol=1e-5)
+    np.testing.assert_array_equal(unchanged.checks.after, unchanged.checks.before)
+    assert (unchanged.checks.distance == 0).all() and unchanged.checks.same_person.all()
+
+
+def test_without_dlib_the_identity_check_is_left_out(face_editor: FaceEditor, monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setitem(sys.modules, "dlib", None)  # import dlib now fails, as when it is not installed
+    with caplog.at_level(logging.WARNING, logger="model.edit_check"):
+        checker = EditChecker.load(face_editor.attributes)
+    assert checker.judges and not checker.identifies
+    assert "identity check is not available" in caplog.text and "needs dlib" in caplog.text
+    editor = FaceEditor(face_editor.model, face_editor.detector, checker)
+    (face,) = editor.edit(editor.analyze(load_image(EXAMPLES / "portrait.jpg")), {"Smiling": 1.0}).report()["faces"]
+    assert face["identity"] is None and set(face["checked"]["after"]) == set(face_editor.attributes)
+
+
+def test_without_the_strict_judge_its_reading_is_left_out(face_editor: FaceEditor, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv(STRICT_JUDGE_ENV, str(tmp_path / "no-judge"))
+    with caplog.at_level(logging.WARNING, logger="model.edit_check"):
+        checker = EditChecker.load(face_editor.attributes)
+    assert not checker.judges and checker.identifies and checker.attributes == ()
+    assert "strict judge is not available" in caplog.text and "no-judge" in caplog.text
+    editor = FaceEditor(face_editor.model, face_editor.detector, checker)
+    (face,) = editor.edit(editor.analyze(load_image(EXAMPLES / "portrait.jpg")), {}).report()["faces"]
+    assert face["checked"] is None and face["identity"] == {"distance": 0.0, "same_person": True}
+
+
+def test_load_with_checks(weights_dir: Path) -> None:
+    editor = FaceEditor.load(str(weights_dir), checks=True)
+    assert editor.checker is not None and editor.checker.judges and editor.checker.identifies
+    assert FaceEditor.load(str(weights_dir)).checker is None
