@@ -3,7 +3,9 @@
     python app.py [--host 127.0.0.1] [--port 7860] [--weights weights]
 
 The host and port may also come from $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT, the checkpoint
-(a folder or a Hugging Face Hub id) from $IFCVAE_WEIGHTS. Besides the page, the named endpoint
+(a folder or a Hugging Face Hub id) from $IFCVAE_WEIGHTS. Each edit is checked by the strict judge
+($IFCVAE_STRICT_JUDGE, else strict_judge/) and by dlib's identity check where dlib is installed;
+a check that cannot be loaded is left out with a log line. Besides the page, the named endpoint
 ``/edit`` serves ``gradio_client``. This file only assembles: the editing is :mod:`model.pipeline`,
 the page, the endpoint and the server's limits are the :mod:`web` package.
 """
@@ -30,7 +32,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
-        editor = FaceEditor.load(args.weights or default_weights())
+        editor = FaceEditor.load(args.weights or default_weights(), checks=True)
     except CheckpointError as e:
         sys.exit(f"error: cannot load the model: {e}")
     serve(build_app(editor), args.host, args.port)

@@ -1,5 +1,7 @@
 """End to end: the real server (``python app.py``), its ``/edit`` endpoint through gradio_client, and the
-page driven in headless Chromium. Screenshots go to ``artifacts/`` (not committed)."""
+page driven in headless Chromium, with the edit checks (strict judge, dlib) and without them.
+Screenshots go to ``artifacts/`` (not committed)."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +54,8 @@ def test_edit_endpoint_changes_the_face_only(client: Client, face_editor: FaceEd
     same, report = client.predict(handle_file(str(photo)), {}, -1, "detail", api_name="/edit")
     assert np.array_equal(np.asarray(Image.open(same).convert("RGB")), original)
     (face,) = report["faces"]
+    assert face["identity"] == {"distance": 0.0, "same_person": True}  # nothing changed: the same person
+    assert face["checked"]["before"] == face["checked"]["after"] and set(face["checked"]["after"]) == set(face["after"])
     flipped = {a: float(p < 0.5) for a, p in face["before"].items()}
     path, report = client.predict(handle_file(str(photo)), flipped, -1, "detail", api_name="/edit")
     edited = Image.open(path)
@@ -61,6 +65,10 @@ def test_edit_endpoint_changes_the_face_only(client: Client, face_editor: FaceEd
     assert not diff[~inside].any()
     assert diff[inside].mean() > 0.05
     assert set(report["faces"][0]["after"]) == set(flipped)
+    checked, identity = report["faces"][0]["checked"], report["faces"][0]["identity"]
+    assert checked["before"] == face["checked"]["before"] and checked["after"] != checked["before"]
+    assert all(0 <= p <= 1 for p in checked["after"].values())
+    assert identity["distance"] > 0 and identity["same_person"] == (identity["distance"] < 0.6)
 
 
 def test_edit_endpoint_tunes_on_request(client: Client, face_editor: FaceEditor) -> None:
@@ -130,8 +138,13 @@ def test_page_edits_a_photo_in_chromium(server: str) -> None:
             assert smiling.is_checked() != was_on
             assert page.locator("#value-Smiling input[type=number]").input_value() == ("0" if was_on else "1")
             table = page.locator("#probs").inner_text()
-            for name in ("Smiling", "Eyeglasses", "before", "after"):
+            for name in ("Smiling", "Eyeglasses", "encoder", "judge", " → "):
                 assert name in table
+            verdict = page.locator("#verdict").inner_text()
+            assert "Did the edit take?" in verdict and f"Smiling {'off' if was_on else 'on'}: " in verdict
+            assert page.locator("#identity").is_visible()
+            identity = page.locator("#identity").inner_text()
+            assert "distance" in identity and ("same person" in identity or "changed" in identity)
             assert page.locator("#crops img").count() == 1
             crops = page.locator("#crops img").get_attribute("src")
             page.locator("#tune input").click()  # sharper likeness: the faces are analysed again, tuned
@@ -153,3 +166,50 @@ def test_page_edits_a_photo_in_chromium(server: str) -> None:
         finally:
             browser.close()
     assert hosts == {server.split("/")[2]}  # nothing fetched from anywhere else
+
+
+@pytest.fixture(scope="module")
+def server_without_checks(weights_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The app where dlib is not installed (an importable ``dlib`` that raises ImportError, first on the
+    path) and the strict judge's folder is missing."""
+    folder = tmp_path_factory.mktemp("server_without_checks")
+    (folder / "no_dlib" / "dlib").mkdir(parents=True)
+    (folder / "no_dlib" / "dlib" / "__init__.py").write_text('raise ImportError("dlib is not installed")\n')
+    env = {"PYTHONPATH": os.pathsep.join([str(folder / "no_dlib"), *filter(None, [os.environ.get("PYTHONPATH")])]),
+           "IFCVAE_STRICT_JUDGE": str(folder / "no_strict_judge")}
+    with AppServer(folder, ["--weights", str(weights_dir)], env=env) as app:
+        yield app
+
+
+def test_without_dlib_or_strict_judge_the_checks_are_left_out(server_without_checks: AppServer) -> None:
+    app = server_without_checks
+    log = app.log()
+    assert "strict judge is not available" in log and "identity check is not available" in log
+    photo = EXAMPLES / "portrait.jpg"
+    _, report = Client(app.url, verbose=False).predict(handle_file(str(photo)), {"Smiling": 1.0}, -1, "detail",
+                                                       api_name="/edit")
+    (face,) = report["faces"]
+    assert face["checked"] is None and face["identity"] is None and face["after"]["Smiling"] > 0.5
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(app.url)
+            page.locator("#photo input[type=file]").set_input_files(str(photo))
+            page.wait_for_function("document.querySelector('#status').innerText.includes('Found 1 face')",
+                                   timeout=60_000)
+            page.wait_for_selector("#result img", timeout=60_000)
+            before = page.locator("#result img").get_attribute("src")
+            page.locator("#toggle-Smiling input").click()
+            page.wait_for_function("old => { const img = document.querySelector('#result img');"
+                                   " return img && img.src !== old; }", arg=before, timeout=60_000)
+            table = page.locator("#probs").inner_text()
+            assert "Smiling" in table and "after" in table and "judge" not in table
+            assert not page.locator("#identity").is_visible() and not page.locator("#verdict").is_visible()
+            page.screenshot(path=str(ARTIFACTS / "app_edit_without_checks.png"), full_page=True)
+        finally:
+            browser.close()
+    assert app.alive()

@@ -26,8 +26,12 @@ def edit_endpoint(editor: FaceEditor, scratch: ScratchFiles) -> Callable[..., tu
         face: which face to edit, 0 = leftmost; -1 edits every face.
         paste: "detail" (add the change to the photo, sharp) or "plain" (paste the decoded face).
         tune: fit a copy of the decoder to each face first (sharper likeness, a few seconds per face).
-        Returns the edited photo (PNG, the size of the upright input) and, per edited face, the
-        attribute probabilities before and after the edit.
+        Returns the edited photo (PNG, the size of the upright input) and a report: per edited face,
+        the attribute probabilities before and after the edit as the editor's own encoder reads them,
+        "checked": the same read on the photo and on the returned photo by an independent judge (the
+        strict judge; null if the server has none), and "identity": dlib's face-recognition distance
+        between the original and the edited face and whether it is the same person (distance under
+        0.6; null if the server has no dlib).
         """
         if not is_file_obj_with_meta(photo):
             raise user_error("expected the photo as a file, e.g. gradio_client.handle_file(path)")

@@ -2,14 +2,14 @@
 the edit whenever a control moves.
 
 Each handler returns the new values of the components it updates, in the order
-:func:`web.photo_tab.wire_events` lists them; the three edit outputs are always
-``[edited photo (PNG path), crop strip, probability rows]``.
+:func:`web.photo_tab.wire_events` lists them; the five edit outputs are always
+``[edited photo (PNG path), crop strip, probability rows, the edit's verdict, identity rows]``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 import gradio as gr
 import numpy as np
@@ -27,6 +27,9 @@ STEP = 0.01  # slider step; presets are rounded to it
 CROP_ZOOM = 3  # the 64 x 64 crops are shown enlarged, pixels kept square
 TUNE_LABEL = "Sharper likeness"
 NO_PHOTO = "Upload a photo with a face, or pick an example."
+#: The edit outputs before any photo: no edited photo, crops, probabilities, verdict or identity rows.
+NO_EDIT = [None, None, [], "", []]
+SAME_PERSON, CHANGED = "same person", "changed"
 
 
 @dataclass
@@ -59,11 +62,63 @@ def crop_strip(result: EditResult) -> np.ndarray:
     return strip.repeat(CROP_ZOOM, axis=0).repeat(CROP_ZOOM, axis=1)
 
 
+def label(attribute: str) -> str:
+    return attribute.replace("_", " ")
+
+
 def probability_rows(result: EditResult) -> list[list]:
-    """Rows (face, attribute, before, after) for the table."""
-    return [[i + 1, name.replace("_", " "), round(float(b), 3), round(float(a), 3)]
-            for i, before, after in zip(result.faces, result.before, result.after)
-            for name, b, a in zip(result.attributes, before, after)]
+    """Rows (face, attribute, before, after) for the table; with the strict judge's reading, rows
+    (face, attribute, "before → after" by the encoder, "before → after" by the judge; blank where the
+    judge does not read the attribute)."""
+    checks = result.checks
+    if checks is None or checks.before is None or checks.after is None:
+        return [[i + 1, label(name), round(float(b), 3), round(float(a), 3)]
+                for i, before, after in zip(result.faces, result.before, result.after)
+                for name, b, a in zip(result.attributes, before, after)]
+    rows = []
+    for k, (i, before, after) in enumerate(zip(result.faces, result.before, result.after)):
+        for name, b, a in zip(result.attributes, before, after):
+            j = checks.attributes.index(name) if name in checks.attributes else None
+            judged = "" if j is None else change(checks.before[k, j], checks.after[k, j])
+            rows.append([i + 1, label(name), change(b, a), judged])
+    return rows
+
+
+def change(before: float, after: float) -> str:
+    return f"{float(before):.2f} → {float(after):.2f}"
+
+
+def edit_verdict(result: EditResult, changes: Mapping[str, float]) -> str:
+    """Markdown saying, per edited face and changed attribute, whether the strict judge reads the
+    attribute as asked in the returned photo ("" without the judge)."""
+    checks = result.checks
+    if checks is None or checks.before is None or checks.after is None:
+        return ""
+    asked = [a for a in changes if a in checks.attributes]
+    if not asked:
+        return "**Did the edit take?** No attribute changed yet."
+    lines = []
+    for k, i in enumerate(result.faces):
+        parts = []
+        for name in asked:
+            j = checks.attributes.index(name)
+            want = changes[name] > 0.5
+            before, after = float(checks.before[k, j]), float(checks.after[k, j])
+            shows = "shows" if (after > 0.5) == want else "**does not show**"
+            parts.append(f"{label(name)} {'on' if want else 'off'}: {shows} ({change(before, after)})")
+        lines.append(f"- Face {i + 1}: " + "; ".join(parts))
+    return ("**Did the edit take?** An independent judge, trained on real photos only and no part of the "
+            "editor, reads the returned photo (probability of the attribute, before → after):\n"
+            + "\n".join(lines))
+
+
+def identity_rows(result: EditResult) -> list[list]:
+    """Rows (face, dlib distance, same person or changed) for the identity table ([] without dlib)."""
+    checks = result.checks
+    if checks is None or checks.distance is None or checks.same_person is None:
+        return []
+    return [[i + 1, round(float(d), 3), SAME_PERSON if same else CHANGED]
+            for i, d, same in zip(result.faces, checks.distance, checks.same_person)]
 
 
 class PhotoEvents:
@@ -82,7 +137,7 @@ class PhotoEvents:
     def render(self, session: Session | None, choice: str | None, paste: str, values: list[float]) -> list:
         """Edit with the controls' values; only attributes moved away from their preset are changed."""
         if session is None:
-            return [None, None, []]
+            return list(NO_EDIT)
         changes = {a: float(v) for a, v, p in zip(self.attributes, values, self.presets(session, choice))
                    if abs(float(v) - p) > STEP / 2}
         faces = None if choice in (None, ALL_FACES) else [reference_face(choice)]
@@ -90,7 +145,8 @@ class PhotoEvents:
             result = self.editor.edit(session.analysis, changes, faces, paste, Deadline(REQUEST_TIMEOUT_S))
         except ValueError as e:
             raise user_error(e) from None
-        return [self.scratch.png(result.image, session.name), crop_strip(result), probability_rows(result)]
+        return [self.scratch.png(result.image, session.name), crop_strip(result), probability_rows(result),
+                edit_verdict(result, changes), identity_rows(result)]
 
     def open(self, path: str, tune: bool) -> Session | str:
         """Detect, align and encode the photo's faces (and fit a decoder to each if ``tune``), or say why not."""
@@ -112,7 +168,7 @@ class PhotoEvents:
     def load_photo(self, path: str | None, paste: str, tune: bool) -> list:
         """New photo: analyse it once; pre-set the controls from the prediction; show.
         Updates status, session, face picker, toggles, sliders and the edit outputs."""
-        idle = [None, gr.update(choices=[], value=None, visible=False), *self.neutral_controls(), None, None, []]
+        idle = [None, gr.update(choices=[], value=None, visible=False), *self.neutral_controls(), *NO_EDIT]
         if path is None:
             return [NO_PHOTO, *idle]
         session = self.open(path, tune)
@@ -131,7 +187,7 @@ class PhotoEvents:
         controls' values (tuning leaves the encoder's reading, hence the presets, as they were).
         Updates status, session and the edit outputs."""
         if path is None or old is None:
-            return [gr.update(), old, None, None, []]
+            return [gr.update(), old, *NO_EDIT]
         session = self.open(path, tune)
         if isinstance(session, str):  # the previous analysis stays usable
             return [session, old, *self.render(old, choice, paste, list(values))]
@@ -142,7 +198,7 @@ class PhotoEvents:
         """Controls back to the chosen face's own prediction (no edit).
         Updates toggles, sliders and the edit outputs."""
         if session is None:
-            return [*self.neutral_controls(), None, None, []]
+            return [*self.neutral_controls(), *NO_EDIT]
         values = self.presets(session, choice)
         return [*[v > 0.5 for v in values], *values, *self.render(session, choice, paste, values)]
 

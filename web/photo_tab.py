@@ -1,7 +1,7 @@
 """The photo tab: upload a photo, toggle or drag its attributes, see and download the edit.
 
 :func:`photo_tab` lays out three panels (the photo and the edit, the attribute controls, the edit's
-details) and wires their events to :class:`web.photo_events.PhotoEvents`.
+details and its independent checks) and wires their events to :class:`web.photo_events.PhotoEvents`.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from model.identity import SAME_PERSON_THRESHOLD
 from model.pipeline import VALUE_RANGE, FaceEditor
 from model.tuning import DEFAULT_TUNE_STEPS
 
@@ -85,22 +86,51 @@ def attribute_controls(attributes: tuple[str, ...]) -> AttributeControls:
     return AttributeControls(face, toggles, sliders, paste, reset, tune)
 
 
-def edit_details() -> tuple[gr.Image, gr.Dataframe]:
-    """The aligned crops beside their reconstruction and edit, and the probability table."""
+@dataclass
+class EditDetails:
+    """The edit's details: the crop strip, the probability table, and the independent checks (the
+    strict judge's verdict and the identity table, hidden where that check is unavailable)."""
+
+    crops: gr.Image
+    table: gr.Dataframe
+    verdict: gr.Markdown
+    identity: gr.Dataframe
+
+    @property
+    def outputs(self) -> list[gr.components.Component]:
+        return [self.crops, self.table, self.verdict, self.identity]
+
+
+def edit_details(judged: bool, identified: bool) -> EditDetails:
+    """The aligned crops beside their reconstruction and edit, the probability table (with the strict
+    judge's columns if ``judged``), the judge's verdict (shown if ``judged``) and the identity table
+    (shown if ``identified``)."""
     crops = gr.Image(label="Aligned crop | reconstruction | edit (64 x 64)", type="numpy",
                      format="png", interactive=False, elem_id="crops")
-    table = gr.Dataframe(headers=["face", "attribute", "before", "after"],
-                         datatype=["number", "str", "number", "number"], interactive=False,
-                         column_widths=["17%", "39%", "22%", "22%"],
-                         label="Attribute probabilities, before and after the edit", elem_id="probs")
-    return crops, table
+    verdict = gr.Markdown(visible=judged, elem_id="verdict")
+    if judged:
+        headers, datatype = ["face", "attribute", "encoder", "judge"], ["number", "str", "str", "str"]
+        widths = ["12%", "28%", "30%", "30%"]
+        label = ("Attribute probabilities, before → after the edit. encoder: the editor's own (it drew the edit, "
+                 "so it is not a fair judge of it); judge: an independent judge reading the returned photo")
+    else:
+        headers, datatype = ["face", "attribute", "before", "after"], ["number", "str", "number", "number"]
+        widths = ["17%", "39%", "22%", "22%"]
+        label = "Attribute probabilities, before and after the edit"
+    table = gr.Dataframe(headers=headers, datatype=datatype, interactive=False, column_widths=widths, wrap=True,
+                         label=label, elem_id="probs")
+    identity = gr.Dataframe(headers=["face", "distance", "verdict"], datatype=["number", "number", "str"],
+                            interactive=False, visible=identified, elem_id="identity",
+                            label="Same person? dlib's face-recognition distance between the original face and "
+                                  f"the edited face (under {SAME_PERSON_THRESHOLD}: the same person)")
+    return EditDetails(crops, table, verdict, identity)
 
 
 def wire_events(events: PhotoEvents, photo: gr.Image, status: gr.Markdown, session: gr.State,
                 controls: AttributeControls, out: list[gr.components.Component]) -> None:
     """Connect each control to its handler: a new photo or Sharper likeness analyses the photo;
     everything else redraws the edit from the cached analysis. ``out``: the edited photo, the crop
-    strip and the probability table."""
+    strip, the probability table, the verdict and the identity table."""
     c = controls
     photo.change(events.load_photo, [photo, c.paste, c.tune],
                  [status, session, c.face, *c.toggles, *c.sliders, *out], **UI_EVENT)
@@ -129,6 +159,7 @@ def photo_tab(editor: FaceEditor, scratch: ScratchFiles) -> gr.Image:
             controls = attribute_controls(editor.attributes)
             gr.Examples([[str(p)] for p in sorted(EXAMPLES.glob("*.jpg"))], inputs=[photo], label="Examples")
         with gr.Column(min_width=300):
-            crops, table = edit_details()
-    wire_events(PhotoEvents(editor, scratch), photo, status, session, controls, [result, crops, table])
+            checker = editor.checker
+            details = edit_details(*((checker.judges, checker.identifies) if checker else (False, False)))
+    wire_events(PhotoEvents(editor, scratch), photo, status, session, controls, [result, *details.outputs])
     return photo
