@@ -22,12 +22,14 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.14.1 t
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
-# Code, examples and the shipped weights (.dockerignore lets nothing else in), owned by root:
-# the app's user can read them but not change them.
+# Code, examples, the shipped weights and the strict judge (.dockerignore lets nothing else in), owned by
+# root: the app's user can read them but not change them. dlib (a development extra) is not installed,
+# so the app's identity check is left out; the strict judge's reading is shown.
 COPY . .
 USER app
-# Fail the build, not the first request, when the baked-in checkpoint is missing or broken.
-RUN python -c "from model import IFcVAEGAN; IFcVAEGAN.load('weights')"
+# Fail the build, not the first request, when the baked-in checkpoint or strict judge is missing or broken.
+RUN python -c "from model import IFcVAEGAN; from model.strict_judge import StrictJudge; \
+IFcVAEGAN.load('weights'); StrictJudge.load('strict_judge')"
 
 EXPOSE 7860
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \

@@ -1,5 +1,6 @@
 """``model/`` is the library and knows nothing of HTTP: importing every module of it loads neither the
-web framework nor the web layer; the web layer (``web/``) is what the app imports."""
+web framework nor the web layer; the web layer (``web/``) is what the app imports, and it needs neither
+the evaluation nor dlib."""
 import json
 import subprocess
 import sys
@@ -30,3 +31,9 @@ def test_the_library_loads_no_web_code() -> None:
 
 def test_the_web_layer_is_where_gradio_comes_from() -> None:
     assert {"gradio", "starlette", "model"} <= loaded_by("web")
+
+
+def test_the_app_needs_neither_evaluation_nor_dlib() -> None:
+    """The Docker image holds model/ and web/ only, without dlib: importing them loads neither the
+    evaluation nor the training packages, and dlib only when the identity check is made."""
+    assert not loaded_by("web") & {"evaluation", "training", "dlib", "face_recognition_models"}

@@ -128,11 +128,13 @@ def test_docker_environment_serves_on_all_interfaces_offline(monkeypatch: pytest
 
 def test_docker_context_holds_the_app_and_weights_only() -> None:
     needed = ["app.py", "requirements.txt", "model/ifcvae.py", "model/pipeline.py", "weights/config.json",
-              "weights/model.safetensors", "examples/portrait.jpg"]
+              "weights/model.safetensors", "examples/portrait.jpg", "model/strict_judge.py",
+              "strict_judge/config.json", "strict_judge/model.safetensors"]
     assert not [p for p in needed if docker_excluded(p)]
     left_out = [".git/HEAD", "runs/main/state.pt", "tests/test_model.py", "tests/fixtures/celeba_tiny/list_attr_celeba.txt",
                 ".pytest_cache/v/cache/lastfailed", "model/__pycache__/ifcvae.cpython-311.pyc", ".cache/x.npy",
-                "judge/model.safetensors", "training/train.py", "evaluation/evaluate.py", "release/model_card.py",
+                "judge/model.safetensors", "training/train.py", "evaluation/evaluate.py",
+                "evaluation/strict_judge.py", "release/model_card.py",
                 "results/weights/metrics.json", "Dockerfile"]
     assert [p for p in left_out if docker_excluded(p)] == left_out
     # the repository packages app.py imports are in the context
