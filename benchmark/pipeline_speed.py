@@ -3,7 +3,9 @@
     python -m benchmark.pipeline_speed [--weights W] [--repeats 20] [--threads 0]
 
 The photo is ``examples/portrait.jpg`` scaled to 1152 x 864 (1.0 MP) and saved as a JPEG, so the
-end-to-end time covers reading the file through writing the edited PNG. Prints median seconds.
+end-to-end time covers reading the file through writing the edited PNG. The editor is the app's,
+with the edit checks (the strict judge, and dlib's identity check where dlib is installed); the
+same path without the checks is timed beside it. Prints median seconds and the machine's load.
 Goal: <= 0.4 s end to end on a 2-core CPU.
 """
 from __future__ import annotations
@@ -36,7 +38,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    editor = FaceEditor.load(args.weights or default_weights())
+    editor = FaceEditor.load(args.weights or default_weights(), checks=True)
+    unchecked = FaceEditor(editor.model, editor.detector)
+    checker = editor.checker
+    assert checker is not None
     changes = {editor.attributes[0]: 1.0}
     with tempfile.TemporaryDirectory() as tmp:
         photo, out = Path(tmp) / "photo.jpg", Path(tmp) / "edited.png"
@@ -59,20 +64,26 @@ def main() -> None:
             edited = timed("decode edit", editor.decode_edits, analysis, [0], changes)
             result = timed("paste back (detail)", editor.paste, analysis, [0], edited)
             timed("re-encode (probabilities after)", editor.predict, edited)
+            timed("edit checks (photo and edit)", editor.check, analysis, [0], result)
+            timed("edit checks (edit only)", editor.check, analysis, [0], result)
             timed("save PNG", save_png, result, out)
-            t = time.perf_counter()
-            save_png(editor.edit(editor.analyze(load_image(photo)), changes).image, out)
-            times["end to end (file in, PNG out)"].append(time.perf_counter() - t)
-            t = time.perf_counter()
-            editor.edit(analysis, changes)
-            times["app update (cached analysis)"].append(time.perf_counter() - t)
+            for name, e in (("", unchecked), (", with checks", editor)):
+                t = time.perf_counter()
+                save_png(e.edit(e.analyze(load_image(photo)), changes).image, out)
+                times[f"end to end (file in, PNG out){name}"].append(time.perf_counter() - t)
+            for name, e in (("", unchecked), (", with checks", editor)):
+                t = time.perf_counter()
+                e.edit(analysis, changes)
+                times[f"app update (cached analysis){name}"].append(time.perf_counter() - t)
             if i < 2:
                 for v in times.values():
                     v.clear()
+    checks = " and ".join(n for n, on in (("strict judge", checker.judges), ("dlib", checker.identifies)) if on)
     print(f"{SIZE[0]} x {SIZE[1]} photo, 1 face, torch threads {torch.get_num_threads()}, "
-          f"{os.cpu_count()} CPUs, median of {args.repeats} runs:")
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (1 min) at the end, checks by "
+          f"{checks or 'nothing'}, median of {args.repeats} runs:")
     for stage, values in times.items():
-        print(f"  {stage:34s} {statistics.median(values):7.3f} s")
+        print(f"  {stage:46s} {statistics.median(values):7.3f} s")
 
 if __name__ == "__main__":
     main()
