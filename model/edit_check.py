@@ -125,11 +125,13 @@ class EditChecker:
 
     def compare(self, before: Sequence[FaceReading], after: Sequence[FaceReading]) -> EditChecks:
         """The checks of faces read ``before`` and ``after`` the edit (one reading of each per face)."""
-        probs = distance = None
-        if self.judge is not None:
-            probs = [np.stack([r.probs for r in rs]) if rs else np.empty((0, len(self.attributes)), np.float32)
-                     for rs in (before, after)]
+        def probs(readings: Sequence[FaceReading]) -> np.ndarray | None:
+            if self.judge is None:
+                return None
+            return np.array([r.probs for r in readings], dtype=np.float32).reshape(len(readings), len(self.attributes))
+
+        distance = None
         if self.embedder is not None:
             distance = np.array([float(np.linalg.norm(a.embedding - b.embedding)) for a, b in zip(before, after)],
                                 dtype=np.float32)
-        return EditChecks(self.attributes, *(probs or (None, None)), distance)
+        return EditChecks(self.attributes, probs(before), probs(after), distance)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -89,6 +90,7 @@ class FaceEmbedder:
         self.detector = dlib.get_frontal_face_detector()
         self.shapes = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
         self.net = dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat"))
+        self.lock = threading.Lock()  # dlib's network keeps buffers between calls: one call at a time
 
     def embed(self, image: np.ndarray) -> np.ndarray | None:
         """One ``H x W x 3`` uint8 RGB image -> embedding of its largest detected face, or ``None``."""
@@ -111,7 +113,9 @@ class FaceEmbedder:
         if not frames:
             return np.empty((0, 128), np.float32)
         chips = [np.ascontiguousarray(face_chip(f)) for f in frames]
-        return np.asarray(self.net.compute_face_descriptor(chips), dtype=np.float32).reshape(len(frames), 128)
+        with self.lock:
+            descriptors = self.net.compute_face_descriptor(chips)
+        return np.asarray(descriptors, dtype=np.float32).reshape(len(frames), 128)
 
 
 def distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
