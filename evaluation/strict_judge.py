@@ -501,6 +501,20 @@ fooled. The 64 px judge and the encoder head read the editor's 64 px crop of the
 ```
 
 {f['table']}
+
+The smudges of training are random versions of these painters (other sizes, darkness and places,
+on train faces), so this table shows that the judge learned that this family of smudges is
+neither glasses nor a smile; how it reads the editor's own outputs is measured by the user-level
+evaluation (`evaluation/user_level.py`).
+"""
+    if "without_smudges" in m:
+        a = m["without_smudges"]
+        bal = ", ".join(f"{k} {_pct(v)}" for k, v in a["test_balanced_accuracy"].items())
+        text += f"""
+Trained the same way without the smudges (`{a['command']}`), the judge reaches test balanced
+accuracy {bal}, and the fakes fool it as follows:
+
+{a['table']}
 """
     text += """
 Licence: trained on CelebA, available for non-commercial research purposes only; these weights
