@@ -37,3 +37,12 @@ def test_the_app_needs_neither_evaluation_nor_dlib() -> None:
     """The Docker image holds model/ and web/ only, without dlib: importing them loads neither the
     evaluation nor the training packages, and dlib only when the identity check is made."""
     assert not loaded_by("web") & {"evaluation", "training", "dlib", "face_recognition_models"}
+
+
+def test_the_evaluation_uses_the_librarys_strict_judge() -> None:
+    """One strict judge: its inference is the library's, which the evaluation's training imports."""
+    import evaluation.strict_judge as training_side
+    import model.strict_judge as library
+
+    for name in ("StrictJudge", "StrictJudgeConfig", "frame_to_input", "REGION", "FRAME_SIZE"):
+        assert getattr(training_side, name) is getattr(library, name)
