@@ -387,8 +387,8 @@ evaluation (`evaluation/user_level.py`).
         a = m["without_smudges"]
         bal = ", ".join(f"{k} {_pct(v)}" for k, v in a["test_balanced_accuracy"].items())
         text += f"""
-Trained the same way without the smudges (`{a['command']}`), the judge reaches test balanced
-accuracy {bal}, and the fakes fool it as follows:
+Trained the same way without the smudges (`{a['command']}`; {a['note']}), the judge reaches
+test balanced accuracy {bal}, and the same fakes fool it as follows:
 
 {a['table']}
 """
