@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from evaluation.metrics import accuracy, balanced_accuracy
 from model.config import CELEBA_ATTRIBUTES
-from model.ifcvae import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, load_safetensors_into
+from model.ifcvae import CONFIG_NAME, WEIGHTS_NAME, load_folder_config, load_safetensors_into
 from model.preprocessing import to_model_input
 from training.celeba import CelebA, load_crops
 
@@ -109,16 +109,8 @@ class AttributeJudge(nn.Module):
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "AttributeJudge":
-        folder = Path(folder)
-        if not (folder / CONFIG_NAME).is_file() or not (folder / WEIGHTS_NAME).is_file():
-            raise CheckpointError(f"{folder} is not a judge folder ({CONFIG_NAME} + {WEIGHTS_NAME}); "
-                                  "train one with python -m evaluation.judge")
-        try:
-            config = JudgeConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
-        except (ValueError, TypeError) as e:
-            raise CheckpointError(f"invalid judge config in {folder}: {e}") from e
-        judge = cls(config)
-        load_safetensors_into(judge, folder / WEIGHTS_NAME)
+        judge = cls(load_folder_config(folder, JudgeConfig, "judge", "python -m evaluation.judge"))
+        load_safetensors_into(judge, Path(folder) / WEIGHTS_NAME)
         return judge.eval()
 
 

@@ -200,3 +200,17 @@ def load_safetensors_into(model: nn.Module, weights: str | os.PathLike, map_loca
     except Exception as e:  # corrupt data after a valid header
         raise CheckpointError(f"{weights} is not a readable safetensors file: {e}") from e
     model.load_state_dict(state, strict=True)
+
+
+def load_folder_config(folder: str | os.PathLike, config_cls: Any, kind: str, command: str) -> Any:
+    """The config of a ``config.json`` + ``model.safetensors`` folder (a judge's, say), parsed by
+    ``config_cls.from_dict``; a CheckpointError naming ``kind`` and the ``command`` that makes one if
+    the folder is incomplete or its config invalid."""
+    folder = Path(folder)
+    if not (folder / CONFIG_NAME).is_file() or not (folder / WEIGHTS_NAME).is_file():
+        raise CheckpointError(f"{folder} is not a {kind} folder ({CONFIG_NAME} + {WEIGHTS_NAME}); "
+                              f"train one with {command}")
+    try:
+        return config_cls.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(f"invalid {kind} config in {folder}: {e}") from e

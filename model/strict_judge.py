@@ -25,7 +25,7 @@ from torchvision.models.resnet import BasicBlock
 from torchvision.transforms.v2 import functional as TF
 
 from .config import CELEBA_ATTRIBUTES
-from .ifcvae import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, load_safetensors_into
+from .ifcvae import CONFIG_NAME, WEIGHTS_NAME, load_folder_config, load_safetensors_into
 from .preprocessing import CELEBA_FRAME
 
 #: Size (width, height) of the CelebA aligned frame the judge's input is laid out in.
@@ -147,14 +147,7 @@ class StrictJudge(nn.Module):
     @classmethod
     def load(cls, folder: str | os.PathLike = "strict_judge") -> "StrictJudge":
         """A strict judge saved by :meth:`save`, in eval mode (CheckpointError if it is missing or broken)."""
-        folder = Path(folder)
-        if not (folder / CONFIG_NAME).is_file() or not (folder / WEIGHTS_NAME).is_file():
-            raise CheckpointError(f"{folder} is not a strict judge folder ({CONFIG_NAME} + {WEIGHTS_NAME}); "
-                                  "train one with python -m evaluation.strict_judge")
-        try:
-            config = StrictJudgeConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
-        except (ValueError, TypeError) as e:
-            raise CheckpointError(f"invalid strict judge config in {folder}: {e}") from e
-        judge = cls(config)
-        load_safetensors_into(judge, folder / WEIGHTS_NAME)
+        judge = cls(load_folder_config(folder, StrictJudgeConfig, "strict judge",
+                                       "python -m evaluation.strict_judge"))
+        load_safetensors_into(judge, Path(folder) / WEIGHTS_NAME)
         return judge.eval()
