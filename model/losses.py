@@ -137,9 +137,8 @@ def adversarial_aux_term(aux_logits: torch.Tensor, y: torch.Tensor, objective: s
     """
     if objective == "negated_bce":
         return -F.binary_cross_entropy_with_logits(aux_logits, y)
-    freq = y.mean(0, keepdim=True)
-    neg_entropy = torch.special.xlogy(freq, freq) + torch.special.xlogy(1 - freq, 1 - freq)
-    return F.binary_cross_entropy_with_logits(aux_logits, freq.expand_as(aux_logits)) + neg_entropy.mean()
+    freq = y.mean(0, keepdim=True).expand_as(aux_logits)
+    return F.binary_cross_entropy_with_logits(aux_logits, freq) - aux_floor(y)
 
 
 def aux_floor(y: torch.Tensor) -> torch.Tensor:

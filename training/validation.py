@@ -3,16 +3,9 @@ from __future__ import annotations
 
 import torch
 
+from evaluation.metrics import balanced_accuracy
 from model import IFcVAEGAN
 from model.preprocessing import to_model_input
-
-
-def balanced_accuracy(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
-    """Per column: the mean of the recalls on positives and on negatives (0.5 = chance)."""
-    pos, neg = truth > 0.5, truth <= 0.5
-    tpr = (pred & pos).sum(0) / pos.sum(0).clamp(min=1)
-    tnr = (~pred & neg).sum(0) / neg.sum(0).clamp(min=1)
-    return (tpr + tnr) / 2
 
 
 @torch.no_grad()
@@ -49,7 +42,7 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     out = {f"acc_{a}": acc[j].item() for j, a in enumerate(model.attributes)}
     out["acc_mean"] = acc.mean().item()
     out["rec_mse"] = se / len(images)
-    probe = balanced_accuracy(torch.cat(probes), labels)
+    probe = balanced_accuracy(torch.cat(probes), truth)
     out |= {f"probe_{a}": probe[j].item() for j, a in enumerate(model.attributes)}
     if model.critic is not None:
         out["critic_acc_mean"] = (torch.cat(critics) == truth).float().mean().item()
