@@ -24,7 +24,8 @@ DEFAULT_ATTRIBUTES: tuple[str, ...] = ("Smiling", "Eyeglasses", "Bangs", "No_Bea
 AUX_OBJECTIVES: tuple[str, ...] = ("negated_bce", "confusion")
 
 #: Names of the loss terms; each has a weight in :attr:`ModelConfig.loss_weights`.
-LOSS_TERMS: tuple[str, ...] = ("rec", "kl", "cls", "cls_rec", "aux", "gan", "rec_feat", "edit_cls", "edit_gan")
+LOSS_TERMS: tuple[str, ...] = ("rec", "kl", "cls", "cls_rec", "aux", "gan", "rec_feat", "edit_cls", "edit_gan",
+                               "edit_change")
 
 
 def default_loss_weights() -> dict[str, float]:
@@ -42,12 +43,15 @@ def default_loss_weights() -> dict[str, float]:
     with attributes flipped at random (``ModelConfig.flip_prob``), and a separate attribute critic
     that learns from real images only (frozen for this term) must read the flipped values
     (``edit_cls``), and the discriminator must take the result for real (``edit_gan``; needs ``gan``).
+    ``edit_change``: mean absolute difference between that flipped rendering and the reconstruction
+    from the same z, so that an edit changes only what the flipped attributes need (the rest of the
+    face, and with it the person, stays).
 
     Setting a weight to 0 removes the term (and the network it needs is not run). Measured effects
     of the weights are recorded with the runs that measured them (``results/``), not here.
     """
     return {"rec": 1.0, "kl": 1.0, "cls": 1000.0, "cls_rec": 1000.0, "aux": 100.0, "gan": 20.0,
-            "rec_feat": 0.0, "edit_cls": 0.0, "edit_gan": 0.0}
+            "rec_feat": 0.0, "edit_cls": 0.0, "edit_gan": 0.0, "edit_change": 0.0}
 
 
 @dataclass
@@ -64,6 +68,10 @@ class ModelConfig:
     aux_objective: str = "negated_bce"
     #: Chance that each attribute is flipped in the edit pass (``edit_cls`` / ``edit_gan``).
     flip_prob: float = 0.3
+    #: Projection discriminator: D also reads the attributes an image claims (real images their
+    #: labels, decoded ones the values they were rendered with), so that a face rendered "with
+    #: glasses" must look like a real face with glasses, not merely like a real face.
+    conditional_discriminator: bool = False
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)

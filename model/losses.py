@@ -41,18 +41,21 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
                            ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Losses of the encoder and decoder for a batch (x in [0, 1], y in {0, 1}).
 
-    Returns (weighted total, unweighted terms, outputs: sampled ``z``, ``x_rec``, and ``x_prior`` when
-    the GAN term is on, ``x_edit`` when an edit term is on). Per image: ``rec`` is the BCE summed
-    over pixels, ``kl`` the KL summed over z dimensions; the other terms are means.
+    Returns (weighted total, unweighted terms, outputs). The outputs are the sampled ``z`` and the
+    decoded images with the attribute values each was rendered with, for the discriminator:
+    ``x_rec``/``y_rec``, ``x_prior``/``y_prior`` when the GAN term is on, ``x_edit``/``y_edit`` when
+    an edit term is on. Per image: ``rec`` is the BCE summed over pixels, ``kl`` the KL summed over z
+    dimensions; the other terms are means.
     """
     w = model.config.loss_weights
     mu, logvar, y_logits = model.encoder(x)
     z = reparameterize(mu, logvar)
     # The decoder renders the encoder's own y_hat (as in the paper), as a condition: the attribute
     # head learns only from the classification terms, not from what helps the reconstruction.
-    x_rec = model.decoder(z, torch.sigmoid(y_logits).detach())
+    y_hat = torch.sigmoid(y_logits).detach()
+    x_rec = model.decoder(z, y_hat)
     terms: dict[str, torch.Tensor] = {}
-    outputs = {"z": z, "x_rec": x_rec}
+    outputs = {"z": z, "x_rec": x_rec, "y_rec": y_hat}
     if w["rec"]:
         # in float32 outside autocast: CUDA's autocast refuses binary_cross_entropy on probabilities
         with torch.autocast(x.device.type, enabled=False):
@@ -70,37 +73,42 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
     if w["gan"]:
         with frozen_batch_stats(model.decoder):
             x_prior = outputs["x_prior"] = model.decoder(torch.randn_like(z), y)
-        logits = model.discriminator(torch.cat([x_rec, x_prior]))
+        outputs["y_prior"] = y
+        logits = model.discriminator(torch.cat([x_rec, x_prior]), torch.cat([y_hat, y]))
         terms["gan"] = F.binary_cross_entropy_with_logits(logits.float(), torch.ones_like(logits.float()))
     if w["rec_feat"]:
         terms["rec_feat"] = feature_distance(model, x, x_rec)
-    if w["edit_cls"] or w["edit_gan"]:
-        x_edit, y_edit = flipped_edit(model, z, torch.sigmoid(y_logits).detach(), y)
-        outputs["x_edit"] = x_edit
+    if w["edit_cls"] or w["edit_gan"] or w["edit_change"]:
+        x_edit, y_edit, y_drawn = flipped_edit(model, z, y_hat, y)
+        outputs["x_edit"], outputs["y_edit"] = x_edit, y_drawn
         if w["edit_cls"]:
             with frozen(model.critic):
                 critic_logits = model.critic(x_edit)
             terms["edit_cls"] = F.binary_cross_entropy_with_logits(critic_logits.float(), y_edit)
         if w["edit_gan"]:
-            logits = model.discriminator(x_edit).float()
+            logits = model.discriminator(x_edit, y_drawn).float()
             terms["edit_gan"] = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        if w["edit_change"]:
+            terms["edit_change"] = (x_edit.float() - x_rec.float()).abs().mean()
     total = sum(w[k] * v for k, v in terms.items())
     return total, terms, outputs
 
 
 def flipped_edit(model: IFcVAEGAN, z: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The edit the app asks for, at training time: each attribute flipped with ``flip_prob``.
 
     Flipped attributes are set to the opposite of the label, the others keep the encoder's reading
-    ``y_hat`` (as an edit keeps them). Returns the decoded images and the attribute values they
-    should show (the flipped labels). Batch norm statistics are left alone, as for prior samples.
+    ``y_hat`` (as an edit keeps them). Returns the decoded images, the attribute values they should
+    show (the flipped labels) and the values they were rendered with. Batch norm statistics are left
+    alone, as for prior samples.
     """
     flip = torch.rand_like(y) < model.config.flip_prob
     y_edit = torch.where(flip, 1.0 - y, y)
+    y_drawn = torch.where(flip, 1.0 - y, y_hat)
     with frozen_batch_stats(model.decoder):
-        x_edit = model.decoder(z, torch.where(flip, 1.0 - y, y_hat))
-    return x_edit, y_edit
+        x_edit = model.decoder(z, y_drawn)
+    return x_edit, y_edit, y_drawn
 
 
 @contextmanager
@@ -158,9 +166,13 @@ def critic_loss(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor) -> torch.Ten
     return F.binary_cross_entropy_with_logits(model.critic(x).float(), y)
 
 
-def discriminator_loss(model: IFcVAEGAN, x: torch.Tensor, fakes: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Real images vs decoded ones (reconstructions, prior samples, flipped edits; detached here)."""
-    real = model.discriminator(x).float()
-    fake = model.discriminator(torch.cat([f.detach() for f in fakes])).float()
+def discriminator_loss(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor,
+                       fakes: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """Real images (with their labels) vs decoded ones (reconstructions, prior samples, flipped edits,
+    each with the attribute values it was rendered with; detached here). Only a conditional D reads
+    the attributes."""
+    real = model.discriminator(x, y).float()
+    fake = model.discriminator(torch.cat([f.detach() for f, _ in fakes]),
+                               torch.cat([c.detach() for _, c in fakes])).float()
     return (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
             + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))

@@ -100,14 +100,26 @@ class AuxNet(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Image -> real/fake logit."""
+    """Image -> real/fake logit; with ``cfg.conditional_discriminator``, (image, attributes) -> logit
+    (a projection discriminator: the attributes, as +-1, are embedded and dotted with the image's
+    features; the embedding starts at zero, i.e. as the unconditional D)."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        self.net = nn.Sequential(*_conv_trunk(cfg), nn.Linear(cfg.widths[-1] * cfg.bottom_size**2, 1))
+        features = cfg.widths[-1] * cfg.bottom_size**2
+        self.net = nn.Sequential(*_conv_trunk(cfg), nn.Linear(features, 1))
+        self.embed = nn.Linear(cfg.num_attributes, features, bias=False) if cfg.conditional_discriminator else None
+        if self.embed is not None:
+            nn.init.zeros_(self.embed.weight)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(1)
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits ``N``; ``y`` (``N x attributes`` in [0, 1]) is required by a conditional D, ignored otherwise."""
+        if self.embed is None:
+            return self.net(x).squeeze(1)
+        if y is None:
+            raise ValueError("a conditional discriminator needs the attributes each image claims")
+        h = self.net[:-1](x)
+        return self.net[-1](h).squeeze(1) + (self.embed(2 * y.to(h.dtype) - 1) * h).sum(1)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The output of each stride-2 block (the learned similarity of the ``rec_feat`` loss term)."""

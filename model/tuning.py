@@ -2,9 +2,11 @@
 
 The shared decoder draws a blurry likeness of a face. Fitting a private copy of the decoder to the
 face's own identity code and attribute reading for a few dozen steps makes it draw that face more
-sharply, and a second term keeps the copy drawing the attributes: the encoder must still read each
-single-attribute flip as flipped. Edits then come from the tuned copy (``results/tuning/README.md``
-has the measurements).
+sharply, and a second term keeps the copy drawing the attributes: a frozen attribute reader must
+still read each single-attribute flip as flipped. That reader is the model's attribute critic when
+the checkpoint has one (it learned from real images only, so a smudge that merely satisfies a CNN
+trained on the decoder's own output does not pass), else the encoder's head. Edits then come from
+the tuned copy (``results/tuning/README.md`` has the measurements).
 The shared model is never changed, so concurrent requests do not disturb each other.
 """
 from __future__ import annotations
@@ -36,6 +38,16 @@ def single_flips(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return flips, targets
 
 
+def attribute_reader(model: IFcVAEGAN) -> Callable[[torch.Tensor], torch.Tensor]:
+    """images -> attribute logits, with the weights frozen (gradients reach only the images): the
+    model's attribute critic if it has one, else the encoder's head."""
+    net = model.critic if model.critic is not None else model.encoder
+    weights = {k: v.detach() for k, v in net.named_parameters()}  # no grads into the shared model
+    if model.critic is not None:
+        return lambda images: functional_call(net, weights, (images,))
+    return lambda images: functional_call(net, weights, (images,))[2]
+
+
 def tune_decoder(model: IFcVAEGAN, image: torch.Tensor, mu: torch.Tensor, probs: torch.Tensor,
                  tune_steps: int = DEFAULT_TUNE_STEPS, lr: float = TUNE_LR,
                  cls_weight: float = TUNE_CLS_WEIGHT) -> Decoder:
@@ -43,24 +55,24 @@ def tune_decoder(model: IFcVAEGAN, image: torch.Tensor, mu: torch.Tensor, probs:
     identity code ``mu`` (``1 x z_dim``) and attribute probabilities ``probs`` (``1 x A``).
 
     Each of the ``tune_steps`` Adam steps: the BCE of the face's reconstruction (summed over pixels,
-    as in training) plus ``cls_weight`` times the encoder's BCE on the decoded single-attribute
-    flips. Batch norm stays in inference mode. Returns the copy in eval mode, without gradients.
+    as in training) plus ``cls_weight`` times the :func:`attribute_reader`'s BCE on the decoded
+    single-attribute flips. Batch norm stays in inference mode. Returns the copy in eval mode, without gradients.
     """
     if tune_steps < 0:
         raise ValueError(f"tune_steps must be >= 0, not {tune_steps}")
-    if model.encoder.training:  # batch norm would write the flips' statistics into the shared encoder
+    if model.encoder.training:  # batch norm would write the flips' statistics into the shared model
         raise ValueError("tune_decoder needs the model in eval mode")
     decoder = copy.deepcopy(model.decoder).eval()
     # inference-mode tensors (from a pipeline) cannot enter autograd: use plain copies
     image, mu, probs = image.clone(), mu.clone(), probs.clone()
     flips, targets = single_flips(probs)
-    frozen = {k: v.detach() for k, v in model.encoder.named_parameters()}  # no grads into the shared encoder
+    read = attribute_reader(model)
     opt = torch.optim.Adam(decoder.parameters(), lr=lr)
     with torch.enable_grad():
         for _ in range(tune_steps):
             loss = F.binary_cross_entropy(decoder(mu, probs), image, reduction="sum")
             if cls_weight:
-                logits = functional_call(model.encoder, frozen, (decoder(mu.expand(len(flips), -1), flips),))[2]
+                logits = read(decoder(mu.expand(len(flips), -1), flips))
                 loss = loss + cls_weight * F.binary_cross_entropy_with_logits(logits.diagonal(), targets)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -100,7 +100,7 @@ def test_unknown_attribute_in_edit(model: IFcVAEGAN) -> None:
 
 
 #: terms beyond the paper, off by default
-EXTRA_TERMS = {"rec_feat", "edit_cls", "edit_gan"}
+EXTRA_TERMS = {"rec_feat", "edit_cls", "edit_gan", "edit_change"}
 #: every term on
 ALL_ON = {t: 1.0 for t in EXTRA_TERMS}
 
@@ -114,7 +114,8 @@ def test_the_papers_loss_terms_are_on_by_default(model: IFcVAEGAN) -> None:
     torch.testing.assert_close(total, sum(w[k] * v for k, v in terms.items()))
     assert outs["x_rec"].shape == x.shape and outs["x_prior"].shape == x.shape
     assert aux_loss(model, outs["z"], y).item() > 0
-    assert discriminator_loss(model, x, [outs["x_rec"], outs["x_prior"]]).item() > 0
+    fakes = [(outs["x_rec"], outs["y_rec"]), (outs["x_prior"], outs["y_prior"])]
+    assert discriminator_loss(model, x, y, fakes).item() > 0
 
 
 @pytest.mark.parametrize("term", LOSS_TERMS)
@@ -153,6 +154,45 @@ def test_edit_terms_score_the_flipped_rendering() -> None:
     torch.testing.assert_close(terms["edit_cls"], expected)
     with pytest.raises(ValueError, match="edit_gan"):
         ModelConfig(loss_weights={"edit_gan": 1.0, "gan": 0.0})
+
+
+def test_edit_change_is_the_edits_mean_pixel_change_and_trains_the_decoder() -> None:
+    """``edit_change`` is 0 when no attribute is flipped and measures |G(z, y') - G(z, y_hat)| otherwise."""
+    torch.manual_seed(0)
+    m = IFcVAEGAN(ModelConfig(loss_weights={"edit_change": 1.0}, flip_prob=1.0, **SMALL)).train()
+    x, y = batch()
+    _, terms, outs = encoder_decoder_losses(m, x, y)
+    torch.testing.assert_close(terms["edit_change"], (outs["x_edit"] - outs["x_rec"]).abs().mean())
+    assert terms["edit_change"] > 0
+    torch.testing.assert_close(outs["y_edit"], 1.0 - y)  # rendered with every attribute flipped
+    terms["edit_change"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.decoder.parameters())
+    with torch.no_grad():  # same z, same attributes: the two renderings agree, the term vanishes
+        m.eval()
+        z = torch.randn(3, SMALL["z_dim"])
+        ys = torch.rand(3, 6)
+        assert (m.decoder(z, ys) - m.decoder(z, ys)).abs().max() == 0
+
+
+def test_conditional_discriminator_reads_the_claimed_attributes() -> None:
+    """The projection D starts as the unconditional one (zero embedding), then its logit depends on y."""
+    torch.manual_seed(0)
+    cfg = dict(loss_weights={"edit_gan": 1.0}, **SMALL)
+    plain, cond = IFcVAEGAN(ModelConfig(**cfg)).eval(), IFcVAEGAN(ModelConfig(conditional_discriminator=True, **cfg)).eval()
+    assert plain.discriminator.embed is None
+    missing = cond.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert missing == ["discriminator.embed.weight"]
+    x, y = batch()
+    with torch.no_grad():
+        torch.testing.assert_close(cond.discriminator(x, y), plain.discriminator(x))
+        cond.discriminator.embed.weight.normal_()
+        assert not torch.allclose(cond.discriminator(x, y), cond.discriminator(x, 1 - y))
+    with pytest.raises(ValueError, match="attributes"):
+        cond.discriminator(x)
+    _, terms, outs = encoder_decoder_losses(cond.train(), x, y)
+    assert {"gan", "edit_gan"} <= set(terms)
+    fakes = [(outs[k], outs[c]) for k, c in (("x_rec", "y_rec"), ("x_prior", "y_prior"), ("x_edit", "y_edit"))]
+    assert discriminator_loss(cond, x, y, fakes).item() > 0
 
 
 def test_feature_term_pulls_the_reconstruction_to_the_image_in_discriminator_features() -> None:

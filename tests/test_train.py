@@ -43,8 +43,8 @@ def test_train_writes_logs_samples_and_checkpoints(celeba_tiny: Path, tmp_path: 
 @pytest.mark.slow
 def test_resume_continues_exactly(celeba_tiny: Path, tmp_path: Path) -> None:
     straight, split = tmp_path / "straight", tmp_path / "split"
-    train(["--data", str(celeba_tiny), "--out", str(straight), "--max-steps", "5"], tmp_path)
-    train(["--data", str(celeba_tiny), "--out", str(split), "--max-steps", "2"], tmp_path)
+    train(["--data", str(celeba_tiny), "--out", str(straight), "--max-steps", "5", "--ema-decay", "0.9"], tmp_path)
+    train(["--data", str(celeba_tiny), "--out", str(split), "--max-steps", "2", "--ema-decay", "0.9"], tmp_path)
     # a run started before an option existed resumes with that option's default
     saved = json.loads((split / "args.json").read_text())
     del saved["init"]
@@ -106,9 +106,12 @@ def test_edit_recipe_from_a_checkpoint_without_critic(celeba_tiny: Path, tmp_pat
     train(["--data", str(celeba_tiny), "--out", str(second), "--init", str(first / "last"), "--max-steps", "3",
            "--weight", "edit_cls=1000", "--weight", "edit_gan=20", "--weight", "cls_rec=0",
            "--aux-objective", "confusion", "--rare-share", "0.25", "--rare-below", "0.4", "--critic-warmup", "1",
-           "--batch-size", "4", "--attributes", "Smiling", "Eyeglasses"], tmp_path)
+           "--batch-size", "4", "--attributes", "Smiling", "Eyeglasses", "--weight", "edit_change=10",
+           "--conditional-d", "--aux-steps", "2", "--ema-decay", "0.99", "--lr-decay-start", "2",
+           "--lr-decay-steps", "2"], tmp_path)
     model = IFcVAEGAN.load(second / "last")
     assert model.critic is not None and model.config.loss_weights["edit_cls"] == 1000.0
+    assert model.config.conditional_discriminator and model.discriminator.embed is not None
     log = (second / "log.csv").read_text().splitlines()
     assert "critic" in log[0].split(",") and "aux_floor" in log[0].split(",")
     val = (second / "val.csv").read_text()
@@ -116,6 +119,7 @@ def test_edit_recipe_from_a_checkpoint_without_critic(celeba_tiny: Path, tmp_pat
     a = load_file(first / "last" / "model.safetensors")
     b = load_file(second / "last" / "model.safetensors")
     assert any(k.startswith("critic.") for k in b) and not any(k.startswith("critic.") for k in a)
+    assert "edit_change" in log[0].split(",")
 
 
 def test_refuses_to_overwrite_a_run(celeba_tiny: Path, tmp_path: Path) -> None:

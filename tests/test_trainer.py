@@ -81,3 +81,39 @@ def test_the_critic_may_learn_at_its_own_rate() -> None:
     trainer = Trainer(model, lr=5e-5, critic_lr=2e-4)
     assert trainer.optimizers["critic"].param_groups[0]["lr"] == 2e-4
     assert trainer.optimizers["eg"].param_groups[0]["lr"] == 5e-5
+
+
+def test_averaged_weights_are_swapped_in_and_back_out() -> None:
+    """With ``ema_decay`` the trainer keeps the average of the encoder and decoder; ``averaged()``
+    shows it (for saving and validation) and restores the live weights afterwards."""
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(**SMALL)).train()
+    start = snapshot(model.decoder)
+    trainer = Trainer(model, lr=1e-3, ema_decay=0.5)
+    trainer.step(*batch())
+    live = snapshot(model.decoder)
+    with trainer.averaged():
+        avg = snapshot(model.decoder)
+    assert snapshot(model.decoder).keys() == live.keys()
+    assert all(torch.equal(live[k], v) for k, v in model.decoder.state_dict().items())
+    w = "net.0.weight" if "net.0.weight" in live else next(k for k in live if k.endswith("weight"))
+    torch.testing.assert_close(avg[w], 0.5 * start[w] + 0.5 * live[w])
+    other = Trainer(IFcVAEGAN(model.config).train(), lr=1e-3, ema_decay=0.5)
+    other.load_state_dict(trainer.state_dict())
+    with other.averaged():
+        assert all(torch.equal(avg[k], v) for k, v in other.model.decoder.state_dict().items())
+
+
+def test_a_stronger_adversary_and_a_learning_rate_schedule() -> None:
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(**SMALL)).train()
+    one, three = Trainer(model, lr=1e-3), Trainer(IFcVAEGAN(model.config).train(), lr=1e-3, aux_steps=3)
+    x, y = batch()
+    calls = []
+    three.aux_step = lambda z, y: calls.append(1) or torch.tensor(0.0)  # count the updates
+    three.step(x, y)
+    assert len(calls) == 3
+    one.scale_lr(0.1)
+    assert all(abs(g["lr"] - 1e-4) < 1e-12 for opt in one.optimizers.values() for g in opt.param_groups)
+    one.scale_lr(1.0)
+    assert one.optimizers["eg"].param_groups[0]["lr"] == 1e-3

@@ -9,7 +9,8 @@ from evaluation.metrics import psnr
 from model.images import load_image
 from model.pipeline import Analysis, FaceEditor
 from model.preprocessing import to_model_input, to_uint8
-from model.tuning import single_flips, tune_decoder
+from model import IFcVAEGAN, ModelConfig
+from model.tuning import attribute_reader, single_flips, tune_decoder
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -24,6 +25,23 @@ def test_single_flips_set_one_attribute_against_the_reading() -> None:
     flips, targets = single_flips(probs)
     assert torch.equal(targets, torch.tensor([0.0, 1.0, 0.0]))
     assert torch.allclose(flips, torch.tensor([[0.0, 0.2, 0.6], [0.9, 1.0, 0.6], [0.9, 0.2, 0.0]]))
+
+
+def test_the_attribute_term_reads_with_the_critic_when_the_checkpoint_has_one() -> None:
+    """A checkpoint with an attribute critic (trained on real images only) tunes against it, frozen;
+    one without reads with the encoder's head."""
+    torch.manual_seed(0)
+    small = dict(widths=(8, 16, 16, 32), z_dim=12, aux_hidden=32)
+    with_critic = IFcVAEGAN(ModelConfig(loss_weights={"edit_cls": 1000.0}, **small)).eval()
+    plain = IFcVAEGAN(ModelConfig(**small)).eval()
+    x = torch.rand(2, 3, 64, 64, requires_grad=True)
+    with torch.no_grad():
+        torch.testing.assert_close(attribute_reader(with_critic)(x), with_critic.critic(x))
+        torch.testing.assert_close(attribute_reader(plain)(x), plain.encoder(x)[2])
+    attribute_reader(with_critic)(x).sum().backward()
+    assert x.grad is not None and all(p.grad is None for p in with_critic.parameters())
+    decoder = tune_decoder(with_critic, x.detach()[:1], torch.zeros(1, 12), torch.full((1, 6), 0.3), tune_steps=2)
+    assert not torch.equal(next(decoder.parameters()), next(with_critic.decoder.parameters()))
 
 
 def test_tuning_sharpens_the_face_keeps_it_editable_and_leaves_the_shared_model_alone(

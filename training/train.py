@@ -75,6 +75,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="the attribute critic's learning rate (default: --lr)")
     ap.add_argument("--critic-warmup", type=int, default=0,
                     help="train only the attribute critic for this many first steps (edit_cls on)")
+    ap.add_argument("--conditional-d", action="store_true",
+                    help="projection discriminator that also reads the attributes each image claims")
+    ap.add_argument("--aux-steps", type=int, default=1, help="auxiliary-net updates per step")
+    ap.add_argument("--ema-decay", type=float, default=0.0,
+                    help="average the encoder and decoder weights with this decay (e.g. 0.999) and save "
+                         "and validate the averaged ones (0: no average)")
+    ap.add_argument("--lr-decay-start", type=int, default=0,
+                    help="from this step on, lower every learning rate linearly (0: constant rate)")
+    ap.add_argument("--lr-decay-steps", type=int, default=10000,
+                    help="steps over which the rate falls to --lr-decay-final of its start")
+    ap.add_argument("--lr-decay-final", type=float, default=0.1)
     ap.add_argument("--limit", type=int, default=0, help="use only the first N train images (0: all)")
     ap.add_argument("--val-limit", type=int, default=2000, help="validation images per evaluation")
     ap.add_argument("--cache-dir", default=None, help="where decoded crops are cached")
@@ -95,7 +106,16 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
         weights[term] = float(value)
     return ModelConfig(image_size=args.image_size, z_dim=args.z_dim, widths=tuple(args.widths),
                        attributes=tuple(args.attributes), loss_weights=weights,
-                       aux_objective=args.aux_objective, flip_prob=args.flip_prob)
+                       aux_objective=args.aux_objective, flip_prob=args.flip_prob,
+                       conditional_discriminator=args.conditional_d)
+
+
+def lr_factor(step: int, args: argparse.Namespace) -> float:
+    """The learning-rate multiplier at ``step``: 1, then linear down to ``--lr-decay-final``."""
+    if not args.lr_decay_start or step < args.lr_decay_start:
+        return 1.0
+    done = min((step - args.lr_decay_start) / max(args.lr_decay_steps, 1), 1.0)
+    return 1.0 - done * (1.0 - args.lr_decay_final)
 
 
 def run_args(args: argparse.Namespace, lead: bool) -> argparse.Namespace:
@@ -116,11 +136,16 @@ def run_args(args: argparse.Namespace, lead: bool) -> argparse.Namespace:
     return args
 
 
+#: Parts of a model that ``--init`` may start fresh when the checkpoint lacks them.
+OPTIONAL_PARTS = ("critic.", "discriminator.embed.")
+
+
 def init_from(model: IFcVAEGAN, checkpoint: str) -> None:
-    """Copy a checkpoint's weights into ``model``; only a critic the checkpoint lacks stays fresh."""
+    """Copy a checkpoint's weights into ``model``; only the optional parts the checkpoint lacks (the
+    attribute critic, a conditional discriminator's embedding) stay fresh."""
     start = IFcVAEGAN.load(checkpoint).state_dict()
     own = model.state_dict()
-    fresh = {k for k in own if k.startswith("critic.")} - set(start)
+    fresh = {k for k in own if k.startswith(OPTIONAL_PARTS)} - set(start)
     if {k: v.shape for k, v in start.items()} != {k: v.shape for k, v in own.items() if k not in fresh}:
         raise SystemExit(f"--init {checkpoint}: its shapes differ from this run's config {model.config}")
     model.load_state_dict(start, strict=not fresh)
@@ -199,7 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     if sampler.steps == 0:
         raise SystemExit(f"{len(train_x)} train images are too few for batch {args.batch_size} x {world} ranks")
 
-    trainer = Trainer(model, args.lr, bf16=args.bf16, world=world, critic_lr=args.critic_lr)
+    trainer = Trainer(model, args.lr, bf16=args.bf16, world=world, critic_lr=args.critic_lr,
+                      aux_steps=args.aux_steps, ema_decay=args.ema_decay)
     epoch, skip, step, best, elapsed = 0, 0, 0, -math.inf, 0.0
     if args.resume:
         st = torch.load(out / "state.pt", map_location=device, weights_only=True)
@@ -219,7 +245,8 @@ def main(argv: list[str] | None = None) -> None:
             torch.save({**trainer.state_dict(), "epoch": next_epoch, "skip": next_skip, "step": step,
                         "best": best, "elapsed": elapsed, "rng": rngs}, tmp)
             tmp.replace(out / "state.pt")
-            model.save_pretrained(out / "last")
+            with trainer.averaged():
+                model.save_pretrained(out / "last")
 
     fixed = to_model_input(val_x[:8]).to(device)
     budget = Budget(args.max_steps, args.max_minutes, world, device)
@@ -238,6 +265,7 @@ def main(argv: list[str] | None = None) -> None:
             x = to_model_input(x).to(device)
             if args.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
+            trainer.scale_lr(lr_factor(step, args))
             logs = trainer.step(x, train_y[idx].to(device), critic_only=step < args.critic_warmup)
             step += 1
             n_log += len(idx) * world
@@ -252,7 +280,8 @@ def main(argv: list[str] | None = None) -> None:
                            LOG_FIELDS)
             now = time.time()
             if lead and now - t_sample > args.sample_minutes * 60:
-                save_grid(decoded_rows(model, fixed), out / "samples" / f"step{step:07d}.png")
+                with trainer.averaged():
+                    save_grid(decoded_rows(model, fixed), out / "samples" / f"step{step:07d}.png")
                 t_sample = now
             stop = budget.spent(step)
             if now - t_ckpt > args.ckpt_minutes * 60 or stop:
@@ -263,20 +292,23 @@ def main(argv: list[str] | None = None) -> None:
         else:
             epoch, skip = epoch + 1, 0
             if lead:  # validate, keep the best, checkpoint at the next epoch's start
-                metrics = {"epoch": epoch, "step": step, "elapsed_s": round(elapsed, 1),
-                           **validate(model, val_x, val_y)}
-                append_csv(out / "val.csv", metrics, list(metrics))
-                print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
-                save_grid(decoded_rows(model, fixed), out / "samples" / f"epoch{epoch:03d}.png")
-                if metrics["acc_mean"] > best:
-                    best = metrics["acc_mean"]
-                    model.save_pretrained(out / "best")
-                    (out / "best" / "metrics.json").write_text(json.dumps(metrics, indent=2))
+                with trainer.averaged():
+                    metrics = {"epoch": epoch, "step": step, "elapsed_s": round(elapsed, 1),
+                               **validate(model, val_x, val_y)}
+                    append_csv(out / "val.csv", metrics, list(metrics))
+                    print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                   for k, v in metrics.items()))
+                    save_grid(decoded_rows(model, fixed), out / "samples" / f"epoch{epoch:03d}.png")
+                    if metrics["acc_mean"] > best:
+                        best = metrics["acc_mean"]
+                        model.save_pretrained(out / "best")
+                        (out / "best" / "metrics.json").write_text(json.dumps(metrics, indent=2))
             save_state(epoch, 0)
             continue
         break
     if lead:
-        save_grid(decoded_rows(model, fixed), out / "samples" / "final.png")
+        with trainer.averaged():
+            save_grid(decoded_rows(model, fixed), out / "samples" / "final.png")
         print(f"done: {step} steps, {elapsed / 60:.1f} min; checkpoints in {out}/last and {out}/best")
     if world > 1:
         dist.destroy_process_group()

@@ -4,15 +4,19 @@ resume. ``training/train.py``, the ablation and the speed benchmark all train th
 One training step, on a batch of real images ``x`` and their labels ``y``:
 
 1. encoder + decoder (:meth:`Trainer.encoder_decoder_step`): every loss term whose weight is on;
-2. auxiliary net (:meth:`Trainer.aux_step`): read the attributes from the detached z (``aux`` on);
+2. auxiliary net (:meth:`Trainer.aux_step`): read the attributes from the detached z (``aux`` on;
+   ``aux_steps`` updates on the same z);
 3. attribute critic (:meth:`Trainer.critic_step`): read the attributes of augmented real images
    (``edit_cls`` on);
 4. discriminator (:meth:`Trainer.discriminator_step`): real images against every decoded image of
-   step 1 (``gan`` on).
+   step 1 (``gan`` on);
+5. the running average of the encoder and decoder weights (``ema_decay`` > 0), which is what
+   :meth:`Trainer.averaged` swaps in for saving and validation.
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any, ContextManager
 
 import torch
@@ -22,7 +26,8 @@ from model import IFcVAEGAN
 from model.losses import aux_floor, aux_loss, critic_loss, discriminator_loss, encoder_decoder_losses
 from training.augment import augment_for_critic
 
-DECODED = ("x_rec", "x_prior", "x_edit")  # the decoded images the discriminator learns to reject
+#: The decoded images the discriminator learns to reject, each with the attributes it was rendered with.
+DECODED = (("x_rec", "y_rec"), ("x_prior", "y_prior"), ("x_edit", "y_edit"))
 
 
 class Trainer:
@@ -30,14 +35,18 @@ class Trainer:
     critic, which only learns from real images, may have a learning rate of its own).
 
     Under ``torch.distributed`` (``world`` > 1) each update averages its gradients over the ranks.
+    ``aux_steps``: updates of the auxiliary net per step (a stronger adversary); ``ema_decay``: keep
+    an exponential moving average of the encoder's and decoder's weights (0: none).
     """
 
     def __init__(self, model: IFcVAEGAN, lr: float, bf16: bool = False, world: int = 1,
-                 critic_lr: float | None = None) -> None:
+                 critic_lr: float | None = None, aux_steps: int = 1, ema_decay: float = 0.0) -> None:
         self.model = model
         self.weights = model.config.loss_weights
         self.world = world
         self.bf16 = bf16
+        self.aux_steps = aux_steps
+        self.ema_decay = ema_decay
         self.optimizers = {
             "eg": torch.optim.RMSprop([*model.encoder.parameters(), *model.decoder.parameters()], lr=lr),
             "aux": torch.optim.RMSprop(model.aux.parameters(), lr=lr),
@@ -45,9 +54,41 @@ class Trainer:
         }
         if model.critic is not None:
             self.optimizers["critic"] = torch.optim.RMSprop(model.critic.parameters(), lr=critic_lr or lr)
+        self.base_lrs = {k: [g["lr"] for g in opt.param_groups] for k, opt in self.optimizers.items()}
         if world > 1:  # every rank starts from rank 0's weights
             for t in model.state_dict().values():
                 dist.broadcast(t, 0)
+        self.ema = {name: p.detach().clone() for name, p in self._generator_params()} if ema_decay else {}
+
+    def _generator_params(self) -> Iterator[tuple[str, torch.nn.Parameter]]:
+        """The encoder's and decoder's parameters (what an edit runs), by state-dict name."""
+        for prefix in ("encoder", "decoder"):
+            for name, p in getattr(self.model, prefix).named_parameters():
+                yield f"{prefix}.{name}", p
+
+    def scale_lr(self, factor: float) -> None:
+        """Set every optimiser's learning rate to ``factor`` times its initial one (a decay schedule)."""
+        for k, opt in self.optimizers.items():
+            for group, base in zip(opt.param_groups, self.base_lrs[k]):
+                group["lr"] = base * factor
+
+    @contextmanager
+    def averaged(self) -> Iterator[None]:
+        """The model with the averaged encoder and decoder weights swapped in (no-op without EMA)."""
+        if not self.ema:
+            yield
+            return
+        live = {}
+        with torch.no_grad():
+            for name, p in self._generator_params():
+                live[name] = p.detach().clone()
+                p.copy_(self.ema[name])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for name, p in self._generator_params():
+                    p.copy_(live[name])
 
     def autocast(self, device: torch.device) -> ContextManager[Any]:
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
@@ -60,12 +101,17 @@ class Trainer:
             return {"critic": self.critic_step(x, y)}
         logs, outs = self.encoder_decoder_step(x, y)
         if self.weights["aux"]:
-            logs["aux_net"] = self.aux_step(outs["z"], y)
+            for _ in range(self.aux_steps):
+                logs["aux_net"] = self.aux_step(outs["z"], y)
             logs["aux_floor"] = aux_floor(y)
         if self.model.critic is not None:
             logs["critic"] = self.critic_step(x, y)
         if self.weights["gan"]:
-            logs["disc"] = self.discriminator_step(x, [outs[k] for k in DECODED if k in outs])
+            logs["disc"] = self.discriminator_step(x, y, [(outs[k], outs[c]) for k, c in DECODED if k in outs])
+        if self.ema:
+            with torch.no_grad():
+                for name, p in self._generator_params():
+                    self.ema[name].lerp_(p.detach(), 1.0 - self.ema_decay)
         return logs
 
     def encoder_decoder_step(self, x: torch.Tensor, y: torch.Tensor
@@ -88,10 +134,11 @@ class Trainer:
             loss = critic_loss(self.model, augment_for_critic(x), y)
         return self._update("critic", loss)
 
-    def discriminator_step(self, x: torch.Tensor, fakes: list[torch.Tensor]) -> torch.Tensor:
-        """Update the discriminator: real images against the decoded ones."""
+    def discriminator_step(self, x: torch.Tensor, y: torch.Tensor,
+                           fakes: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """Update the discriminator: real images against the decoded ones (each with its attributes)."""
         with self.autocast(x.device):
-            loss = discriminator_loss(self.model, x, fakes)
+            loss = discriminator_loss(self.model, x, y, fakes)
         return self._update("disc", loss)
 
     def _update(self, name: str, loss: torch.Tensor) -> torch.Tensor:
@@ -109,11 +156,14 @@ class Trainer:
 
     # -- save / resume ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Model and optimiser states (for ``state.pt``)."""
-        return {"model": self.model.state_dict(),
+        """Model, optimiser and average states (for ``state.pt``)."""
+        return {"model": self.model.state_dict(), "ema": self.ema,
                 **{f"opt_{k}": opt.state_dict() for k, opt in self.optimizers.items()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         for k, opt in self.optimizers.items():
             opt.load_state_dict(state[f"opt_{k}"])
+        if self.ema:
+            for name, t in state["ema"].items():
+                self.ema[name].copy_(t)
