@@ -8,10 +8,17 @@ adding the attribute:
   eye region (what the shipped model draws for Eyeglasses=1);
 * ``eye_blur``: the eye region blurred;
 * ``mouth_blur``: the mouth region blurred;
-* ``mouth_dark``: the mouth region darkened.
+* ``mouth_dark``: the mouth region darkened;
+* ``ghost_glasses`` and ``ghost_glasses_dark``: the eye region of a real face *with* glasses (the
+  donor), blurred so that its frames become soft smears and blended at partial opacity over the eyes
+  of a face without glasses, plain or darkened (what the shipped model's failed "add glasses" edits
+  look like: faint, blurred, see-through outlines of frames).
 
 Eye fakes are made from faces without glasses and should be read "no glasses"; mouth fakes from
-faces that are not smiling and should be read "not smiling"::
+faces that are not smiling and should be read "not smiling". Beside them, ``soft_60`` and ``soft_40``
+make real faces *with* glasses as soft as a decoder's output (the frame resized down so the face is
+60 or 40 px wide, and back up; 40 px is the editor's own 64 px crop); these should still be read
+"glasses"::
 
     python -m evaluation.fakes --data ../shared/celeba --split test --n 500
 
@@ -42,9 +49,13 @@ from model.preprocessing import LANDMARK_TEMPLATE
 #: CelebA's own landmark file (optional in a CelebA folder; otherwise :data:`LANDMARK_TEMPLATE`).
 LANDMARKS_FILE = "list_landmarks_align_celeba.txt"
 
-#: The attribute each fake imitates: eye fakes imitate Eyeglasses, mouth fakes Smiling.
+#: The attribute each fake imitates (or each softening keeps): eye kinds Eyeglasses, mouth kinds Smiling.
 FAKE_ATTRIBUTE: dict[str, str] = {"eye_band": "Eyeglasses", "eye_blur": "Eyeglasses",
-                                  "mouth_blur": "Smiling", "mouth_dark": "Smiling"}
+                                  "ghost_glasses": "Eyeglasses", "ghost_glasses_dark": "Eyeglasses",
+                                  "mouth_blur": "Smiling", "mouth_dark": "Smiling",
+                                  "soft_60": "Eyeglasses", "soft_40": "Eyeglasses"}
+#: A face's width in eye distances (cheek to cheek at the eyes, CelebA aligned frames).
+FACE_WIDTH = 2.5
 
 
 def soft_ellipse(height: int, width: int, cx: float, cy: float, rx: float, ry: float,
@@ -139,26 +150,85 @@ def paint_mouth_dark(image: torch.Tensor, landmarks: np.ndarray, darkness: float
     return out * (1 - darkness * mask)
 
 
-#: The fakes of the report and the test, each with its fixed parameters.
-FAKES: dict[str, Callable[[torch.Tensor, np.ndarray], torch.Tensor]] = {
+def paint_ghost_glasses(image: torch.Tensor, landmarks: np.ndarray, donor: torch.Tensor,
+                        donor_landmarks: np.ndarray | None = None, opacity: float = 0.5, sigma: float = 0.08,
+                        darkness: float = 0.0, width: float = 2.4, height: float = 0.9) -> torch.Tensor:
+    """Ghost glasses: the eye region of ``donor`` (a real face with glasses, the same size as ``image``,
+    its landmarks ``donor_landmarks``, by default ``landmarks``) blurred by ``sigma`` eye distances,
+    moved onto ``image``'s eyes, darkened by ``darkness`` and blended at ``opacity`` through a soft
+    ellipse of ``width`` x ``height`` eye distances."""
+    _, h, w = image.shape
+    cx, cy, d = _eye_geometry(landmarks)
+    dx, dy, _ = _eye_geometry(landmarks if donor_landmarks is None else donor_landmarks)
+    moved = torch.roll(donor, (round(cy - dy), round(cx - dx)), dims=(1, 2))
+    mask = soft_ellipse(h, w, cx, cy, 0.5 * width * d, 0.5 * height * d, 0.5)
+    ghost = blur_inside(moved, (mask > 0).float(), sigma * d) * (1 - darkness)
+    alpha = opacity * mask
+    return image * (1 - alpha) + ghost * alpha
+
+
+def paint_ghost_glasses_dark(image: torch.Tensor, landmarks: np.ndarray, donor: torch.Tensor,
+                             donor_landmarks: np.ndarray | None = None) -> torch.Tensor:
+    """:func:`paint_ghost_glasses`, more opaque and darkened (the editor's dark smears)."""
+    return paint_ghost_glasses(image, landmarks, donor, donor_landmarks, opacity=0.6, darkness=0.3)
+
+
+def soften_face(image: torch.Tensor, landmarks: np.ndarray, face_px: float) -> torch.Tensor:
+    """``image`` resized down so the face is ``face_px`` wide (:data:`FACE_WIDTH` eye distances), and back up."""
+    _, h, w = image.shape
+    scale = face_px / (FACE_WIDTH * _eye_geometry(landmarks)[2])
+    small = [max(round(h * scale), 1), max(round(w * scale), 1)]
+    return TF.resize(TF.resize(image, small, antialias=True), [h, w], antialias=True)
+
+
+#: The fakes of the report and the test, each with its fixed parameters (the ghost kinds also take
+#: the donor and its landmarks).
+FAKES: dict[str, Callable[..., torch.Tensor]] = {
     "eye_band": paint_eye_band, "eye_blur": paint_eye_blur,
+    "ghost_glasses": paint_ghost_glasses, "ghost_glasses_dark": paint_ghost_glasses_dark,
     "mouth_blur": paint_mouth_blur, "mouth_dark": paint_mouth_dark,
 }
+#: The fakes made from a donor face with glasses.
+DONOR_FAKES = frozenset({"ghost_glasses", "ghost_glasses_dark"})
+#: Softenings that keep the attribute (real faces as soft as a decoder draws them): kind -> face width in px.
+SOFTENINGS: dict[str, float] = {"soft_60": 60.0, "soft_40": 40.0}
 
 
-def make_fake(frame: Image.Image, kind: str, landmarks: np.ndarray | None = None) -> Image.Image:
-    """One fake of ``kind`` (a key of :data:`FAKES`) painted on a CelebA-aligned frame (PIL in, PIL out).
+def _to_tensor(frame: Image.Image) -> torch.Tensor:
+    return TF.to_dtype(TF.pil_to_tensor(frame.convert("RGB")), torch.float32, scale=True)
+
+
+def template_landmarks(size: tuple[int, int]) -> np.ndarray:
+    """The CelebA mean landmarks (:data:`LANDMARK_TEMPLATE`) scaled to a frame of ``size`` (width, height)."""
+    return LANDMARK_TEMPLATE * (np.array(size) / np.array((178, 218)))
+
+
+def make_fake(frame: Image.Image, kind: str, landmarks: np.ndarray | None = None,
+              donor: Image.Image | None = None, donor_landmarks: np.ndarray | None = None) -> Image.Image:
+    """One fake of ``kind`` (a key of :data:`FAKES` or :data:`SOFTENINGS`) made of a CelebA-aligned frame
+    (PIL in, PIL out).
 
     ``landmarks`` are the face's 5 landmarks in the frame's pixels; by default the CelebA mean
-    (:data:`LANDMARK_TEMPLATE`) scaled to the frame's size.
+    (:data:`LANDMARK_TEMPLATE`) scaled to the frame's size. The kinds of :data:`DONOR_FAKES` need
+    ``donor``, an aligned frame of a face with glasses (resized to the frame's size), with its
+    landmarks ``donor_landmarks`` in the donor's pixels (by default the mean).
     """
-    if kind not in FAKES:
-        raise ValueError(f"unknown fake {kind!r}; one of {sorted(FAKES)}")
+    if kind not in FAKES and kind not in SOFTENINGS:
+        raise ValueError(f"unknown fake {kind!r}; one of {sorted([*FAKES, *SOFTENINGS])}")
     if landmarks is None:
-        landmarks = LANDMARK_TEMPLATE * (np.array(frame.size) / np.array((178, 218)))
-    image = TF.to_dtype(TF.pil_to_tensor(frame.convert("RGB")), torch.float32, scale=True)
-    fake = FAKES[kind](image, landmarks).clamp(0, 1)
-    return TF.to_pil_image(TF.to_dtype(fake, torch.uint8, scale=True))
+        landmarks = template_landmarks(frame.size)
+    image = _to_tensor(frame)
+    if kind in SOFTENINGS:
+        fake = soften_face(image, landmarks, SOFTENINGS[kind])
+    elif kind in DONOR_FAKES:
+        if donor is None:
+            raise ValueError(f"the {kind} fake needs a donor face with glasses")
+        scale = np.array(frame.size) / np.array(donor.size)
+        donor_lm = (template_landmarks(donor.size) if donor_landmarks is None else donor_landmarks) * scale
+        fake = FAKES[kind](image, landmarks, _to_tensor(donor.resize(frame.size, Image.BICUBIC)), donor_lm)
+    else:
+        fake = FAKES[kind](image, landmarks)
+    return TF.to_pil_image(TF.to_dtype(fake.clamp(0, 1), torch.uint8, scale=True))
 
 
 def read_landmarks(celeba_root: str | Path) -> dict[str, np.ndarray] | None:
@@ -221,13 +291,15 @@ def head_reader(folder: str | Path = "weights") -> Reader:
 
 def fooled_rates(frames: Sequence[Image.Image], readers: dict[str, Reader], kinds: Sequence[str],
                  landmarks: Sequence[np.ndarray | None] | None = None,
+                 donors: Sequence[Image.Image] = (), donor_landmarks: Sequence[np.ndarray | None] | None = None,
                  batch: int = 50) -> dict[str, dict[str, float]]:
-    """Share of ``frames`` made into each fake that each reader reads as having the faked attribute
-    (probability > 0.5); ``"none"`` is the same on the untouched frames.
+    """Share of ``frames`` made into each kind of fake (or softening) that each reader reads as having
+    its attribute (probability > 0.5); ``"none"`` is the same on the untouched frames.
 
-    ``frames`` must all lack the attributes the ``kinds`` fake.
+    Donor fakes of frame ``i`` take ``donors[i % len(donors)]`` (with its landmarks, if given).
     """
     landmarks = list(landmarks) if landmarks is not None else [None] * len(frames)
+    donor_landmarks = list(donor_landmarks) if donor_landmarks is not None else [None] * len(donors)
     out: dict[str, dict[str, float]] = {}
     for kind in ["none", *kinds]:
         attribute = FAKE_ATTRIBUTE[kinds[0]] if kind == "none" else FAKE_ATTRIBUTE[kind]
@@ -235,11 +307,22 @@ def fooled_rates(frames: Sequence[Image.Image], readers: dict[str, Reader], kind
         for i in range(0, len(frames), batch):
             chunk = frames[i:i + batch]
             if kind != "none":
-                chunk = [make_fake(f, kind, lm) for f, lm in zip(chunk, landmarks[i:i + batch])]
+                chunk = [make_fake(f, kind, landmarks[j], *_donor(j, kind, donors, donor_landmarks))
+                         for j, f in enumerate(chunk, start=i)]
             for name, read in readers.items():
                 hits[name] += int((read(chunk)[attribute] > 0.5).sum())
         out[kind] = {name: h / len(frames) for name, h in hits.items()}
     return out
+
+
+def _donor(i: int, kind: str, donors: Sequence[Image.Image],
+           donor_landmarks: Sequence[np.ndarray | None]) -> tuple[Image.Image | None, np.ndarray | None]:
+    """The donor (and its landmarks) of frame ``i`` for a fake of ``kind``; (None, None) if it takes none."""
+    if kind not in DONOR_FAKES:
+        return None, None
+    if not donors:
+        raise ValueError(f"the {kind} fake needs donor faces with glasses")
+    return donors[i % len(donors)], donor_landmarks[i % len(donors)]
 
 
 def markdown_table(rates: dict[str, dict[str, dict[str, float]]], counts: dict[str, int]) -> str:
@@ -253,27 +336,38 @@ def markdown_table(rates: dict[str, dict[str, dict[str, float]]], counts: dict[s
     return "\n".join(lines)
 
 
+#: The report's groups: name, the attribute column (0 Eyeglasses, 1 Smiling), its value, the kinds.
+GROUPS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("no glasses", 0, 0, ("eye_band", "eye_blur", "ghost_glasses", "ghost_glasses_dark")),
+    ("glasses", 0, 1, tuple(SOFTENINGS)),
+    ("not smiling", 1, 0, ("mouth_blur", "mouth_dark")),
+)
+
+
 def report(data: str | Path, split: str, n: int, readers: dict[str, Reader],
            seed: int = 0) -> dict[str, Any]:
-    """Fooled rates on ``n`` faces of ``split`` without glasses (eye fakes) and ``n`` not smiling (mouth fakes)."""
+    """Rates on up to ``n`` faces of ``split`` per group of :data:`GROUPS`: eye fakes on faces without
+    glasses (ghosts made of the group "glasses", faces of the same split), softenings on faces with
+    glasses, mouth fakes on faces not smiling."""
     from training.celeba import CelebA
 
     celeba = CelebA(data, split)
     labels = celeba.labels(("Eyeglasses", "Smiling"))
     all_landmarks = read_landmarks(data)
     rng = random.Random(seed)
-    rates, counts = {}, {}
-    for group, column, kinds in (("no glasses", 0, ("eye_band", "eye_blur")),
-                                 ("not smiling", 1, ("mouth_blur", "mouth_dark"))):
-        pool = [celeba.names[i] for i in torch.nonzero(labels[:, column] == 0).flatten().tolist()]
+    chosen = {}
+    for group, column, value, _ in GROUPS:
+        pool = [celeba.names[i] for i in torch.nonzero(labels[:, column] == value).flatten().tolist()]
         names = sorted(rng.sample(pool, min(n, len(pool))))
         frames = []
         for name in names:
             with Image.open(celeba.image_path(name)) as im:
                 frames.append(im.convert("RGB"))
-        lms = [all_landmarks[name] for name in names] if all_landmarks else None
-        rates[group] = fooled_rates(frames, readers, kinds, lms)
-        counts[group] = len(names)
+        chosen[group] = frames, [all_landmarks[name] for name in names] if all_landmarks else None
+    donors, donor_landmarks = chosen["glasses"]
+    rates = {group: fooled_rates(*chosen[group], readers=readers, kinds=kinds, donors=donors,
+                                 donor_landmarks=donor_landmarks) for group, _, _, kinds in GROUPS}
+    counts = {group: len(chosen[group][0]) for group in chosen}
     return {"split": split, "faces": counts, "landmarks": "CelebA file" if all_landmarks else "CelebA mean",
             "fooled": rates, "table": markdown_table(rates, counts)}
 
@@ -283,7 +377,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                              "are fooled by painted glasses and smiles.")
     ap.add_argument("--data", required=True, help="CelebA folder (CelebA's own layout)")
     ap.add_argument("--split", default="test", choices=("train", "val", "test"))
-    ap.add_argument("--n", type=int, default=500, help="faces per group (without glasses; not smiling)")
+    ap.add_argument("--n", type=int, default=500,
+                    help="faces per group (without glasses; with glasses; not smiling), at most")
     ap.add_argument("--strict-judge", default="strict_judge", help="strict judge folder")
     ap.add_argument("--judge", default="judge", help="64 px judge folder")
     ap.add_argument("--weights", default="weights", help="editor checkpoint (its encoder head)")
