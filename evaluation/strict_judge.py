@@ -9,7 +9,8 @@ head sees positions), another input (the central 178 x 178 square of the CelebA 
 hair to chin, at 128 px, not the editor's 64 px crop) and another training (real CelebA train
 images only, with blur, lowered resolution, JPEG, noise, colour and small shifts and scales, so
 that it reads the attribute and not the texture; and real faces without glasses or smile with
-painted smudges over the eyes or mouth, labelled as the faces they are)::
+painted smudges over the eyes or mouth, or with blurred, see-through ghosts of the glasses of other
+train faces over the eyes, labelled as the faces they are)::
 
     python -m evaluation.strict_judge --data ../shared/celeba --out strict_judge --epochs 7 --threads 1 --bf16
 
@@ -43,7 +44,7 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 from tqdm import tqdm
 
-from evaluation.fakes import paint_eye_band, paint_eye_blur, paint_mouth_blur, paint_mouth_dark
+from evaluation.fakes import paint_eye_band, paint_eye_blur, paint_ghost_glasses, paint_mouth_blur, paint_mouth_dark
 from evaluation.metrics import accuracy, balanced_accuracy
 from model.config import DEFAULT_ATTRIBUTES
 from model.ifcvae import CONFIG_NAME, WEIGHTS_NAME
@@ -94,13 +95,16 @@ class Augment:
     """Training augmentation of one uint8 judge input at cache size -> float ``3 x S x S`` in [0, 1].
 
     Smudges over the eyes of faces without glasses and over the mouth of faces not smiling
-    (random versions of ``evaluation.fakes``' painters, ``occlusion`` the chance for each), then a
-    flip, a random crop and scale, colour jitter, lowered resolution, Gaussian blur, JPEG and
-    Gaussian noise.
+    (random versions of ``evaluation.fakes``' painters, ``occlusion`` the chance for each), ghost
+    glasses made of ``donors`` (uint8 ``N x 3 x S x S`` inputs at cache size of faces with glasses;
+    ``ghosts`` the chance on a face without glasses, instead of an eye smudge), then a flip, a
+    random crop and scale, colour jitter, lowered resolution, Gaussian blur, JPEG and Gaussian noise.
     """
 
-    def __init__(self, size: int, cache_size: int, occlusion: float, seed: int = 0) -> None:
+    def __init__(self, size: int, cache_size: int, occlusion: float, seed: int = 0,
+                 donors: torch.Tensor | None = None, ghosts: float = 0.0) -> None:
         self.size, self.occlusion = size, occlusion
+        self.donors, self.ghosts = donors, ghosts if donors is not None and len(donors) else 0.0
         self.landmarks = region_landmarks(cache_size)
         self.rng = random.Random(seed)
         self.geometric = v2.Compose([v2.RandomHorizontalFlip(),
@@ -134,14 +138,31 @@ class Augment:
                                      soften=u(0.0, 0.14))
         return TF.to_dtype(x.clamp(0, 1), torch.uint8, scale=True)
 
+    def ghost(self, image: torch.Tensor) -> torch.Tensor:
+        """Random ghost glasses (a random donor's eye region blurred by 0.04-0.2 eye distances, maybe
+        darkened, see-through, over eyes maybe blurred) on a uint8 image."""
+        u = self.rng.uniform
+        x = TF.to_dtype(image, torch.float32, scale=True)
+        donor = TF.to_dtype(self.donors[self.rng.randrange(len(self.donors))], torch.float32, scale=True)
+        lm = self.landmarks + np.array([u(-3, 3), u(-3, 3)])
+        if self.rng.random() < 0.5:
+            x = paint_eye_blur(x, lm, sigma=u(0.03, 0.1), width=u(1.8, 2.6), height=u(0.6, 1.0))
+        darkness = u(0.1, 0.5) if self.rng.random() < 0.5 else 0.0
+        x = paint_ghost_glasses(x, lm, donor, self.landmarks, opacity=u(0.25, 0.7), sigma=0.04 * 5 ** u(0, 1),
+                                darkness=darkness, width=u(2.0, 2.8), height=u(0.7, 1.1))
+        return TF.to_dtype(x.clamp(0, 1), torch.uint8, scale=True)
+
     def low_resolution(self, image: torch.Tensor) -> torch.Tensor:
         """Down to a random 40 to 100 px and back up (the look of a 64 px decode pasted into a photo)."""
         s = self.rng.randint(40, 100)
         return TF.resize(TF.resize(image, [s, s], antialias=True), [self.size, self.size], antialias=True)
 
     def __call__(self, image: torch.Tensor, no_glasses: bool, not_smiling: bool) -> torch.Tensor:
-        eyes = no_glasses and self.rng.random() < self.occlusion
+        ghost = no_glasses and self.rng.random() < self.ghosts
+        eyes = no_glasses and not ghost and self.rng.random() < self.occlusion
         mouth = not_smiling and self.rng.random() < self.occlusion
+        if ghost:
+            image = self.ghost(image)
         if eyes or mouth:
             image = self.smudge(image, eyes, mouth)
         image = self.geometric(image)
@@ -191,6 +212,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--occlusion", type=float, default=0.3,
                     help="chance of an eye smudge on a face without glasses, and of a mouth smudge on "
                          "a face not smiling")
+    ap.add_argument("--ghosts", type=float, default=0.12,
+                    help="chance of ghost glasses (a train face's glasses, blurred, see-through) on a face "
+                         "without glasses")
     ap.add_argument("--balance", type=float, default=0.5,
                     help="weight positives by (negatives / positives) ** balance per attribute (clamped to "
                          "0.25-4; 0: plain BCE), for balanced accuracy on rare attributes")
@@ -221,7 +245,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit(f"{n} train images are too few for batch {args.batch_size}")
     glasses = config.attributes.index("Eyeglasses")
     smiling = config.attributes.index("Smiling")
-    augment = Augment(config.image_size, args.cache_size, args.occlusion, args.seed)
+    donors = train[torch.nonzero(labels["train"][:, glasses] == 1).flatten()]
+    augment = Augment(config.image_size, args.cache_size, args.occlusion, args.seed, donors, args.ghosts)
     share = labels["train"].mean(0).clamp(1e-3, 1 - 1e-3)
     pos_weight = ((1 - share) / share).pow(args.balance).clamp(0.25, 4.0)
 
@@ -265,7 +290,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             frames.append(im.convert("RGB"))
     report = {"command": "python -m evaluation.strict_judge " + " ".join(argv if argv is not None else sys.argv[1:]),
               "train_images": n, "epochs": args.epochs, "best_epoch": best_epoch, "train_minutes": minutes,
-              "threads": args.threads, "occlusion": args.occlusion, "balance": args.balance,
+              "threads": args.threads, "occlusion": args.occlusion, "ghosts": args.ghosts,
+              "ghost_donors": len(donors), "balance": args.balance,
               "parameters": sum(p.numel() for p in judge.parameters()),
               "frames_per_second": round(frames_per_second(judge, frames), 1),
               "history": history,
@@ -285,6 +311,24 @@ def _pct(v: float) -> str:
     return f"{100 * v:.1f} %"
 
 
+def editor_section(e: dict[str, Any]) -> str:
+    """The README's section on the shipped editor's "add glasses" photos (metrics key ``editor_eyeglasses_on``)."""
+    rows = "\n".join(f"| {name} | {r['yes']} / {r['n']} | {r['yes_first_16']} / 16 |"
+                     for name, r in e["judges"].items())
+    return f"""
+## The shipped editor's "add glasses" photos
+
+{e['what']}
+
+| reader | read as glasses | on the contact sheet's 16 |
+| --- | --- | --- |
+{rows}
+| a person (by eye) | | {e['by_eye_first_16']} / 16 |
+
+{e['note']}
+"""
+
+
 def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
     """(Re)write ``folder/README.md`` from ``folder/config.json`` and ``folder/metrics.json``."""
     folder = Path(folder)
@@ -298,6 +342,12 @@ def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
     size_mb = (folder / WEIGHTS_NAME).stat().st_size / 1e6
     epochs = "\n".join(f"- epoch {h['epoch']}: {_pct(h['val_editor_mean_balanced_accuracy'])} "
                        f"({h['minutes']} min)" for h in m["history"])
+    ghosts = "" if "ghosts" not in m else f"""
+- Ghost glasses: with chance {m['ghosts']}, instead of an eye smudge, the eye region of one of the
+  {m['ghost_donors']:,} train faces with glasses, blurred (Gaussian, 0.04-0.2 eye distances), half
+  the time darkened, blended at 25-70 % opacity through a soft ellipse over the eyes (half the
+  time blurred first) of a train face without glasses; label unchanged: a person sees faint smears,
+  not glasses (`paint_ghost_glasses` in `evaluation/fakes.py`)."""
     text = f"""# Strict attribute judge
 
 A second, independent judge of the CelebA attributes, stricter than `judge/`: it must not take a
@@ -329,7 +379,7 @@ the judge reads its central {REGION[2] - REGION[0]} x {REGION[3] - REGION[1]} sq
 - Smudges: with chance {m['occlusion']}, a random dark band or blur over the eyes of train faces
   without glasses, and a random blur or darkening over the mouth of train faces not smiling
   (random versions of the painters in `evaluation/fakes.py`, at jittered places; labels unchanged:
-  these are still real faces without glasses / smile). `judge/` has none.
+  these are still real faces without glasses / smile). `judge/` has none.{ghosts}
 
 Loss: binary cross-entropy per attribute with positives weighted by (negatives / positives) ** {m['balance']}
 (clamped to 0.25-4), so that rare attributes such as Eyeglasses are not simply read as absent.
@@ -378,20 +428,29 @@ fooled. The 64 px judge and the encoder head read the editor's 64 px crop of the
 
 {f['table']}
 
-The smudges of training are random versions of these painters (other sizes, darkness and places,
-on train faces), so this table shows that the judge learned that this family of smudges is
-neither glasses nor a smile; how it reads the editor's own outputs is measured by the user-level
-evaluation (`evaluation/user_level.py`).
+`ghost_glasses` (opacity 0.5, blur 0.08 eye distances) and `ghost_glasses_dark` (opacity 0.6,
+darkened by 0.3) are made of the {f['split']} faces with glasses (never of train faces). The rows
+"glasses" are real {f['split']} faces with glasses, untouched ("none": the judge's recall) and as soft
+as a decoder draws them: the frame resized down so the face is 60 px (`soft_60`) or 40 px
+(`soft_40`, the editor's own 64 px crop) wide, and back up; there the cell is the share still read
+as glasses, which should stay high.
+
+The smudges and ghosts of training are random versions of these painters (other sizes, darkness,
+opacity and places, on train faces), so this table shows that the judge learned that this family
+of smudges is neither glasses nor a smile; how it reads the editor's own outputs is measured by the
+user-level evaluation (`evaluation/user_level.py`){' and below' if 'editor_eyeglasses_on' in m else ''}.
 """
     if "without_smudges" in m:
         a = m["without_smudges"]
         bal = ", ".join(f"{k} {_pct(v)}" for k, v in a["test_balanced_accuracy"].items())
         text += f"""
-Trained the same way without the smudges (`{a['command']}`; {a['note']}), the judge reaches
+Trained the same way without the smudges or ghosts (`{a['command']}`; {a['note']}), the judge reaches
 test balanced accuracy {bal}, and the same fakes fool it as follows:
 
 {a['table']}
 """
+    if "editor_eyeglasses_on" in m:
+        text += editor_section(m["editor_eyeglasses_on"])
     text += """
 Licence: trained on CelebA, available for non-commercial research purposes only; these weights
 inherit that restriction.
