@@ -365,8 +365,8 @@ def report(data: str | Path, split: str, n: int, readers: dict[str, Reader],
                 frames.append(im.convert("RGB"))
         chosen[group] = frames, [all_landmarks[name] for name in names] if all_landmarks else None
     donors, donor_landmarks = chosen["glasses"]
-    rates = {group: fooled_rates(*chosen[group], readers=readers, kinds=kinds, donors=donors,
-                                 donor_landmarks=donor_landmarks) for group, _, _, kinds in GROUPS}
+    rates = {group: fooled_rates(chosen[group][0], readers, kinds, chosen[group][1], donors, donor_landmarks)
+             for group, _, _, kinds in GROUPS}
     counts = {group: len(chosen[group][0]) for group in chosen}
     return {"split": split, "faces": counts, "landmarks": "CelebA file" if all_landmarks else "CelebA mean",
             "fooled": rates, "table": markdown_table(rates, counts)}
