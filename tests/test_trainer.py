@@ -104,6 +104,25 @@ def test_averaged_weights_are_swapped_in_and_back_out() -> None:
         assert all(torch.equal(avg[k], v) for k, v in other.model.decoder.state_dict().items())
 
 
+def test_averaged_weights_get_batch_norm_statistics_of_their_own() -> None:
+    """With calibration images, the averaged weights' batch norms hold those images' statistics
+    through the averaged weights; the live statistics come back afterwards."""
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(**SMALL)).train()
+    trainer = Trainer(model, lr=1e-3, ema_decay=0.5)
+    for _ in range(2):
+        trainer.step(*batch())
+    live = snapshot(model.encoder)
+    images = torch.rand(12, 3, 64, 64)
+    conv, norm = model.encoder.features[1][0], model.encoder.features[1][1]
+    with trainer.averaged(images, batch_size=4):  # equal batches: the average of batch means is the mean
+        with torch.no_grad():
+            pre = conv(model.encoder.features[0](images))
+        torch.testing.assert_close(norm.running_mean, pre.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
+        assert not torch.equal(norm.running_mean, live["features.1.1.running_mean"])
+    assert all(torch.equal(live[k], v) for k, v in model.encoder.state_dict().items()) and model.training
+
+
 def test_a_stronger_adversary_and_a_learning_rate_schedule() -> None:
     torch.manual_seed(0)
     model = IFcVAEGAN(ModelConfig(**SMALL)).train()

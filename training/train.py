@@ -36,6 +36,8 @@ from training.validation import validate
 #: Options that belong to one call, not to the run: ``--resume`` takes them from the command line.
 PER_CALL = ("data", "out", "resume", "epochs", "max_steps", "max_minutes", "no_progress", "threads",
             "sample_minutes", "ckpt_minutes", "device", "cache_dir")
+#: Train images whose batch statistics become the averaged weights' batch-norm statistics (--ema-decay).
+CALIBRATION_IMAGES = 1024
 LOG_FIELDS = ["step", "epoch", "elapsed_s", "img_per_s", "total", *LOSS_TERMS, "aux_net", "aux_floor", "critic",
               "disc"]
 
@@ -245,10 +247,11 @@ def main(argv: list[str] | None = None) -> None:
             torch.save({**trainer.state_dict(), "epoch": next_epoch, "skip": next_skip, "step": step,
                         "best": best, "elapsed": elapsed, "rng": rngs}, tmp)
             tmp.replace(out / "state.pt")
-            with trainer.averaged():
+            with trainer.averaged(calibration):
                 model.save_pretrained(out / "last")
 
     fixed = to_model_input(val_x[:8]).to(device)
+    calibration = to_model_input(train_x[:CALIBRATION_IMAGES]).to(device)  # batch-norm statistics of the average
     budget = Budget(args.max_steps, args.max_minutes, world, device)
     t_sample = t_ckpt = time.time()
     t_start = time.time() - elapsed
@@ -280,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
                            LOG_FIELDS)
             now = time.time()
             if lead and now - t_sample > args.sample_minutes * 60:
-                with trainer.averaged():
+                with trainer.averaged(calibration):
                     save_grid(decoded_rows(model, fixed), out / "samples" / f"step{step:07d}.png")
                 t_sample = now
             stop = budget.spent(step)
@@ -292,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             epoch, skip = epoch + 1, 0
             if lead:  # validate, keep the best, checkpoint at the next epoch's start
-                with trainer.averaged():
+                with trainer.averaged(calibration):
                     metrics = {"epoch": epoch, "step": step, "elapsed_s": round(elapsed, 1),
                                **validate(model, val_x, val_y)}
                     append_csv(out / "val.csv", metrics, list(metrics))
@@ -307,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
             continue
         break
     if lead:
-        with trainer.averaged():
+        with trainer.averaged(calibration):
             save_grid(decoded_rows(model, fixed), out / "samples" / "final.png")
         print(f"done: {step} steps, {elapsed / 60:.1f} min; checkpoints in {out}/last and {out}/best")
     if world > 1:

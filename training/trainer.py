@@ -11,7 +11,8 @@ One training step, on a batch of real images ``x`` and their labels ``y``:
 4. discriminator (:meth:`Trainer.discriminator_step`): real images against every decoded image of
    step 1 (``gan`` on);
 5. the running average of the encoder and decoder weights (``ema_decay`` > 0), which is what
-   :meth:`Trainer.averaged` swaps in for saving and validation.
+   :meth:`Trainer.averaged` swaps in (with batch-norm statistics recomputed for it) for saving and
+   validation.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ import torch
 import torch.distributed as dist
 
 from model import IFcVAEGAN
-from model.losses import aux_floor, aux_loss, critic_loss, discriminator_loss, encoder_decoder_losses
+from model.losses import (aux_floor, aux_loss, critic_loss, discriminator_loss, encoder_decoder_losses,
+                          reparameterize)
 from training.augment import augment_for_critic
 
 #: The decoded images the discriminator learns to reject, each with the attributes it was rendered with.
@@ -73,22 +75,54 @@ class Trainer:
                 group["lr"] = base * factor
 
     @contextmanager
-    def averaged(self) -> Iterator[None]:
-        """The model with the averaged encoder and decoder weights swapped in (no-op without EMA)."""
+    def averaged(self, calibration: torch.Tensor | None = None, batch_size: int = 256) -> Iterator[None]:
+        """The model with the averaged encoder and decoder weights swapped in (no-op without EMA).
+
+        Batch-norm running statistics belong to the weights that produced them, so with
+        ``calibration`` (real images, model input) the encoder's and decoder's statistics are
+        recomputed for the averaged weights from those images, as training computes them (the
+        encoder on the images, the decoder on sampled z and the head's attributes). Live weights and
+        statistics come back afterwards.
+        """
         if not self.ema:
             yield
             return
-        live = {}
+        nets = (self.model.encoder, self.model.decoder)
+        live = {name: p.detach().clone() for name, p in self._generator_params()}
+        buffers = [{k: v.clone() for k, v in net.named_buffers()} for net in nets]
+        modes = [net.training for net in nets]
         with torch.no_grad():
             for name, p in self._generator_params():
-                live[name] = p.detach().clone()
                 p.copy_(self.ema[name])
+            if calibration is not None:
+                self._recalibrate_batch_norm(calibration, batch_size)
         try:
             yield
         finally:
             with torch.no_grad():
                 for name, p in self._generator_params():
                     p.copy_(live[name])
+                for net, saved, mode in zip(nets, buffers, modes):
+                    for k, v in net.named_buffers():
+                        v.copy_(saved[k])
+                    net.train(mode)
+
+    def _recalibrate_batch_norm(self, images: torch.Tensor, batch_size: int) -> None:
+        """Running statistics of the encoder's and decoder's batch norms = the plain average over
+        ``images`` of the batch statistics, with the current weights."""
+        norms = [m for net in (self.model.encoder, self.model.decoder) for m in net.modules()
+                 if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average
+        self.model.encoder.train()
+        self.model.decoder.train()
+        for chunk in images.split(batch_size):
+            mu, logvar, y_logits = self.model.encoder(chunk)
+            self.model.decoder(reparameterize(mu, logvar), torch.sigmoid(y_logits))
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
 
     def autocast(self, device: torch.device) -> ContextManager[Any]:
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
