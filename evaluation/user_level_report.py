@@ -97,6 +97,30 @@ def z_probe_table(m: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def comparison_table(m: dict[str, Any], previous: dict[str, Any], names: tuple[str, str]) -> str:
+    """Two checkpoints' user-level results side by side (``names``: this one's, the previous one's):
+    per attribute and direction the headline success, the same person and the others kept, then the
+    means; then the z-probe MLP per attribute."""
+    this, prev = names
+    head = ["attribute", "direction", f"success: {this}", prev, f"same person: {this}", prev,
+            f"others kept: {this}", prev]
+    rows = []
+    for attribute, per_dir in m["user_level"].items():
+        for direction, c in per_dir.items():
+            p = _get(previous, "user_level", attribute, direction) or {}
+            rows.append([attribute, ARROWS[direction], f"**{pct(c['success'])}**", pct(p.get("success")),
+                         pct(c["same_person"]), pct(p.get("same_person")), pct(c["others_kept"]),
+                         pct(p.get("others_kept"))])
+    for direction in ("on", "off"):
+        d, p = m["summary"]["user_level"][direction], _get(previous, "summary", "user_level", direction) or {}
+        rows.append(["**mean**", ARROWS[direction], f"**{pct(d['success'])}**", pct(p.get("success")),
+                     pct(d["same_person"]), pct(p.get("same_person")), pct(d["others_kept"]),
+                     pct(p.get("others_kept"))])
+    probe, old = _get(m, "z_probe_detail", "mlp") or {}, _get(previous, "z_probe_detail", "mlp") or {}
+    rows += [[f"z-probe MLP: {a}", "", pct(v), pct(old.get(a)), "", "", "", ""] for a, v in probe.items()]
+    return _table(head, rows)
+
+
 def legend(m: dict[str, Any]) -> str:
     """What the columns mean and how many faces stand behind them."""
     judges = ("the lower of the strict judge's and judge/'s shares" if _get(m, "judges", "strict_judge")

@@ -24,7 +24,7 @@ import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from evaluation.report import num, pct
-from evaluation.user_level_report import legend, user_level_table, variants_table, z_probe_table
+from evaluation.user_level_report import comparison_table, legend, user_level_table, variants_table, z_probe_table
 from model import IFcVAEGAN
 from training.train import parse_args as train_args
 
@@ -416,10 +416,20 @@ def user_level_section(user_level: dict[str, Any] | None, sheets: list[tuple[str
            "what the judges read and dlib's distance):", "", *pictures] if pictures else [])]).rstrip()
 
 
+def comparison_section(user_level: dict[str, Any] | None, previous: dict[str, Any] | None, name: str) -> str:
+    """This checkpoint's user-level figures beside a previous checkpoint's, or nothing."""
+    if user_level is None or previous is None:
+        return ""
+    return (f"### Beside the previous checkpoint ({name})\n\nThe same evaluation (`{previous['command']}`), "
+            "headline success (the lower judge), dlib's same person and the other attributes kept:\n\n"
+            + comparison_table(user_level, previous, ("this", name)) + "\n\n")
+
+
 def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, Any] | None,
                repo_id: str | None = None, notes: str | None = None, ablation: str | None = None,
                grid: str | None = None, user_level: dict[str, Any] | None = None,
-               sheets: list[tuple[str, str]] | None = None) -> ModelCard:
+               sheets: list[tuple[str, str]] | None = None, previous: dict[str, Any] | None = None,
+               previous_name: str = "previous") -> ModelCard:
     """The model card of a loaded checkpoint: metadata, usage, training, evaluation."""
     cfg = model.config
     results = eval_results(metrics, cfg.attributes) + user_level_results(user_level)
@@ -434,7 +444,8 @@ def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, 
         loss_weights=", ".join(f"{k} {v:g}" for k, v in cfg.loss_weights.items()),
         params=parameter_count(model), edit_params=parameter_count(model.encoder, model.decoder),
         training=training_section(run) + (f"\n\n{notes.strip()}" if notes else ""),
-        evaluation=user_level_section(user_level, sheets or []) + "\n\n### The decoded 64 x 64 crops\n\n"
+        evaluation=comparison_section(user_level, previous, previous_name)
+        + user_level_section(user_level, sheets or []) + "\n\n### The decoded 64 x 64 crops\n\n"
         + evaluation_section(metrics, cfg.attributes) + grid_section(grid) + ablation_section(ablation),
         license_link=LICENSE_LINK)
 
@@ -453,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="evaluation.ablation's ablation.md, added to the evaluation section")
     ap.add_argument("--grid", type=Path, default=None,
                     help="evaluation.evaluate's edits.png: copied next to the card and shown in it")
+    ap.add_argument("--previous", type=Path, default=None,
+                    help="the previous checkpoint's user-level metrics.json: its figures are shown beside these")
+    ap.add_argument("--previous-name", default="previous", help="what the card calls the previous checkpoint")
     args = ap.parse_args(argv)
     out = args.out or Path(args.weights) / "README.md"
     try:
@@ -467,8 +481,9 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copyfile(args.grid, grid)
         user_level = load_user_level(Path(args.weights))
         sheets = copy_sheets(user_level, out.parent) if user_level else []
+        previous = json.loads(args.previous.read_text()) if args.previous else None
         card = build_card(model, metrics, run, args.repo_id, notes, ablation, args.grid and args.grid.name,
-                          user_level, sheets)
+                          user_level, sheets, previous, args.previous_name)
     except (OSError, ValueError, KeyError) as e:  # missing files, bad JSON, unloadable checkpoint
         print(f"model card: {e}", file=sys.stderr)
         return 1

@@ -16,7 +16,8 @@ from PIL import Image
 from evaluation.contact_sheet import sheet_size, tile_origin
 from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
 from evaluation.user_level import DIRECTIONS, SHEET_FACES, choose_faces
-from evaluation.user_level_report import user_level_table, variants_table, z_probe_table
+from evaluation.report import pct
+from evaluation.user_level_report import comparison_table, user_level_table, variants_table, z_probe_table
 from evaluation.z_probe import z_probe
 from model import IFcVAEGAN
 from model.preprocessing import CELEBA_FRAME
@@ -139,6 +140,17 @@ def test_model_card_shows_the_same_figures_and_a_sheet(evaluated: dict) -> None:
     assert got[model_card.USER_LEVEL_HEADLINES[0][1]] == round(m["summary"]["user_level"]["on"]["success"], 4)
     # the user-level file is not the crop-level evaluation: refused as --metrics, with the reason
     assert model_card.main(["--weights", str(weights), "--metrics", str(weights / "metrics.json")]) == 1
+    # a previous checkpoint's figures beside these, each from its own file
+    previous = json.loads(json.dumps(m))
+    previous["user_level"]["Smiling"]["on"]["success"] = 0.123
+    previous["z_probe_detail"]["mlp"]["Smiling"] = 0.987
+    (evaluated["out"] / "previous.json").write_text(json.dumps(previous))
+    assert model_card.main(["--weights", str(weights), "--previous", str(evaluated["out"] / "previous.json"),
+                            "--previous-name", "v1"]) == 0
+    text = ModelCard.load(weights / "README.md").text
+    side = text[text.index("### Beside the previous checkpoint (v1)"):text.index("### What a user gets")]
+    assert comparison_table(m, previous, ("this", "v1")) in side
+    assert "12.3 %" in side and "98.7 %" in side and pct(m["user_level"]["Smiling"]["on"]["success"]) in side
 
 
 def test_missing_strict_judge_is_a_clear_error(celeba_tiny: Path, tmp_path: Path) -> None:
