@@ -98,12 +98,13 @@ class Augment:
     (random versions of ``evaluation.fakes``' painters, ``occlusion`` the chance for each), ghost
     glasses made of ``donors`` (uint8 ``N x 3 x S x S`` inputs at cache size of faces with glasses;
     ``ghosts`` the chance on a face without glasses, instead of an eye smudge), then a flip, a
-    random crop and scale, colour jitter, lowered resolution, Gaussian blur, JPEG and Gaussian noise.
+    random crop and scale, colour jitter, lowered resolution (``low_resolution`` the chance),
+    Gaussian blur, JPEG and Gaussian noise.
     """
 
     def __init__(self, size: int, cache_size: int, occlusion: float, seed: int = 0,
-                 donors: torch.Tensor | None = None, ghosts: float = 0.0) -> None:
-        self.size, self.occlusion = size, occlusion
+                 donors: torch.Tensor | None = None, ghosts: float = 0.0, low_resolution: float = 0.3) -> None:
+        self.size, self.occlusion, self.low_resolution_chance = size, occlusion, low_resolution
         self.donors, self.ghosts = donors, ghosts if donors is not None and len(donors) else 0.0
         self.landmarks = region_landmarks(cache_size)
         self.rng = random.Random(seed)
@@ -139,17 +140,19 @@ class Augment:
         return TF.to_dtype(x.clamp(0, 1), torch.uint8, scale=True)
 
     def ghost(self, image: torch.Tensor) -> torch.Tensor:
-        """Random ghost glasses (a random donor's eye region blurred by 0.04-0.2 eye distances, maybe
-        darkened, see-through, over eyes maybe blurred) on a uint8 image."""
+        """Random ghost glasses on a uint8 image: a random donor's eye region blurred by 0.04-0.2 eye
+        distances, the sharper the fainter (opacity 0.25 up to 0.5 for the sharpest, 0.85 for the most
+        blurred), half the time darkened, most of the time over eyes blurred first."""
         u = self.rng.uniform
         x = TF.to_dtype(image, torch.float32, scale=True)
         donor = TF.to_dtype(self.donors[self.rng.randrange(len(self.donors))], torch.float32, scale=True)
         lm = self.landmarks + np.array([u(-3, 3), u(-3, 3)])
-        if self.rng.random() < 0.5:
-            x = paint_eye_blur(x, lm, sigma=u(0.03, 0.1), width=u(1.8, 2.6), height=u(0.6, 1.0))
+        if self.rng.random() < 0.7:
+            x = paint_eye_blur(x, lm, sigma=u(0.03, 0.12), width=u(1.8, 2.6), height=u(0.6, 1.0))
         darkness = u(0.1, 0.5) if self.rng.random() < 0.5 else 0.0
-        x = paint_ghost_glasses(x, lm, donor, self.landmarks, opacity=u(0.25, 0.7), sigma=0.04 * 5 ** u(0, 1),
-                                darkness=darkness, width=u(2.0, 2.8), height=u(0.7, 1.1))
+        blur = u(0, 1)
+        x = paint_ghost_glasses(x, lm, donor, self.landmarks, opacity=u(0.25, 0.5 + 0.35 * blur),
+                                sigma=0.04 * 5 ** blur, darkness=darkness, width=u(2.0, 2.8), height=u(0.7, 1.1))
         return TF.to_dtype(x.clamp(0, 1), torch.uint8, scale=True)
 
     def low_resolution(self, image: torch.Tensor) -> torch.Tensor:
@@ -166,7 +169,7 @@ class Augment:
         if eyes or mouth:
             image = self.smudge(image, eyes, mouth)
         image = self.geometric(image)
-        if self.rng.random() < 0.3:
+        if self.rng.random() < self.low_resolution_chance:
             image = self.low_resolution(image)
         return self.photometric(image)
 
@@ -212,9 +215,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--occlusion", type=float, default=0.3,
                     help="chance of an eye smudge on a face without glasses, and of a mouth smudge on "
                          "a face not smiling")
-    ap.add_argument("--ghosts", type=float, default=0.12,
+    ap.add_argument("--ghosts", type=float, default=0.0,
                     help="chance of ghost glasses (a train face's glasses, blurred, see-through) on a face "
-                         "without glasses")
+                         "without glasses (0: none)")
+    ap.add_argument("--low-resolution", type=float, default=0.3,
+                    help="chance of lowering a train image's resolution (to 40-100 px and back)")
     ap.add_argument("--balance", type=float, default=0.5,
                     help="weight positives by (negatives / positives) ** balance per attribute (clamped to "
                          "0.25-4; 0: plain BCE), for balanced accuracy on rare attributes")
@@ -246,7 +251,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     glasses = config.attributes.index("Eyeglasses")
     smiling = config.attributes.index("Smiling")
     donors = train[torch.nonzero(labels["train"][:, glasses] == 1).flatten()]
-    augment = Augment(config.image_size, args.cache_size, args.occlusion, args.seed, donors, args.ghosts)
+    augment = Augment(config.image_size, args.cache_size, args.occlusion, args.seed, donors, args.ghosts,
+                      args.low_resolution)
     share = labels["train"].mean(0).clamp(1e-3, 1 - 1e-3)
     pos_weight = ((1 - share) / share).pow(args.balance).clamp(0.25, 4.0)
 
@@ -291,7 +297,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report = {"command": "python -m evaluation.strict_judge " + " ".join(argv if argv is not None else sys.argv[1:]),
               "train_images": n, "epochs": args.epochs, "best_epoch": best_epoch, "train_minutes": minutes,
               "threads": args.threads, "occlusion": args.occlusion, "ghosts": args.ghosts,
-              "ghost_donors": len(donors), "balance": args.balance,
+              "ghost_donors": len(donors), "low_resolution": args.low_resolution, "balance": args.balance,
               "parameters": sum(p.numel() for p in judge.parameters()),
               "frames_per_second": round(frames_per_second(judge, frames), 1),
               "history": history,
@@ -329,6 +335,25 @@ def editor_section(e: dict[str, Any]) -> str:
 """
 
 
+def candidates_section(c: dict[str, Any]) -> str:
+    """The README's section on judges trained with ghost glasses and not shipped (metrics key ``ghost_candidates``)."""
+    kinds = ("eye_band", "ghost_glasses", "ghost_glasses_dark", "soft_60", "soft_40")
+    rows = "\n".join(f"| {r['name']} | `{r['command']}` | {_pct(r['test']['Eyeglasses'])} | "
+                     f"{_pct(r['test']['Smiling'])} | " + " | ".join(_pct(r["fakes"][k]) for k in kinds) + " |"
+                     for r in c["runs"])
+    return f"""
+## Trained with ghost glasses (not shipped)
+
+{c['what']}
+
+| judge | command | test balanced Eyeglasses | test balanced Smiling | {' | '.join(kinds)} |
+| --- | --- | --- | --- |{' --- |' * len(kinds)}
+{rows}
+
+{c['note']}
+"""
+
+
 def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
     """(Re)write ``folder/README.md`` from ``folder/config.json`` and ``folder/metrics.json``."""
     folder = Path(folder)
@@ -342,12 +367,13 @@ def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
     size_mb = (folder / WEIGHTS_NAME).stat().st_size / 1e6
     epochs = "\n".join(f"- epoch {h['epoch']}: {_pct(h['val_editor_mean_balanced_accuracy'])} "
                        f"({h['minutes']} min)" for h in m["history"])
-    ghosts = "" if "ghosts" not in m else f"""
+    ghosts = "" if not m.get("ghosts") else f"""
 - Ghost glasses: with chance {m['ghosts']}, instead of an eye smudge, the eye region of one of the
   {m['ghost_donors']:,} train faces with glasses, blurred (Gaussian, 0.04-0.2 eye distances), half
-  the time darkened, blended at 25-70 % opacity through a soft ellipse over the eyes (half the
-  time blurred first) of a train face without glasses; label unchanged: a person sees faint smears,
-  not glasses (`paint_ghost_glasses` in `evaluation/fakes.py`)."""
+  the time darkened, blended through a soft ellipse over the eyes (most of the time blurred first)
+  of a train face without glasses, the sharper the fainter (opacity 25 % up to 50 % for the
+  sharpest, 85 % for the most blurred); label unchanged: a person sees faint smears, not glasses
+  (`paint_ghost_glasses` in `evaluation/fakes.py`)."""
     text = f"""# Strict attribute judge
 
 A second, independent judge of the CelebA attributes, stricter than `judge/`: it must not take a
@@ -374,8 +400,9 @@ the judge reads its central {REGION[2] - REGION[0]} x {REGION[3] - REGION[1]} sq
 - Input: `judge/` reads the editor's 64 px crop (`model/preprocessing.py`); this reads the
   {REGION[2] - REGION[0]} x {REGION[3] - REGION[1]} frame square at {config.image_size} px.
 - Augmentation: `judge/` flips and shifts; this flips, takes random crops (78-100 % of the area:
-  shifts and up to 13 % zoom), jitters colour, turns 5 % grey, lowers the resolution (to 40-100 px
-  and back), blurs (Gaussian), re-encodes as JPEG (quality 20-95) and adds Gaussian noise.
+  shifts and up to 13 % zoom), jitters colour, turns 5 % grey, lowers the resolution
+  ({100 * m['low_resolution']:.0f} % of the images, to 40-100 px and back), blurs (Gaussian),
+  re-encodes as JPEG (quality 20-95) and adds Gaussian noise.
 - Smudges: with chance {m['occlusion']}, a random dark band or blur over the eyes of train faces
   without glasses, and a random blur or darkening over the mouth of train faces not smiling
   (random versions of the painters in `evaluation/fakes.py`, at jittered places; labels unchanged:
@@ -449,6 +476,8 @@ test balanced accuracy {bal}, and the same fakes fool it as follows:
 
 {a['table']}
 """
+    if "ghost_candidates" in m:
+        text += candidates_section(m["ghost_candidates"])
     if "editor_eyeglasses_on" in m:
         text += editor_section(m["editor_eyeglasses_on"])
     text += """
