@@ -1,5 +1,6 @@
 """The strict judge: the shipped strict_judge/ weights, its API, its reading of real fixture faces,
-and the painted fakes (glasses smudged across the eyes, blurred or darkened mouths) it must reject."""
+the painted fakes (glasses smudged across the eyes, ghosts of real glasses, blurred or darkened
+mouths) it must reject, and the softened real glasses it must still read as glasses."""
 import json
 from pathlib import Path
 
@@ -8,7 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from evaluation.fakes import FAKE_ATTRIBUTE, FAKES, make_fake, read_landmarks
+from evaluation.fakes import (
+    DONOR_FAKES, FAKE_ATTRIBUTE, FAKES, SOFTENINGS, fooled_rates, make_fake, read_landmarks, report,
+)
 from evaluation.strict_judge import (
     FRAME_SIZE, Augment, StrictJudge, StrictJudgeConfig, frame_to_input, region_landmarks,
 )
@@ -45,9 +48,16 @@ def test_shipped_folder_is_real_safetensors_with_its_figures() -> None:
     metrics = json.loads((STRICT_JUDGE / "metrics.json").read_text())
     for split in ("val", "test"):
         assert set(DEFAULT_ATTRIBUTES) <= set(metrics[split]["balanced_accuracy"])
-    assert "fakes" in metrics
+    fooled = {group: {kind: rates["strict judge"] for kind, rates in by_kind.items()}
+              for group, by_kind in metrics["fakes"]["fooled"].items()}
+    assert metrics["fakes"]["split"] == "test"
+    assert all(fooled["no glasses"][kind] <= 0.1 for kind in DONOR_FAKES), fooled  # ghosts are not glasses
+    assert fooled["glasses"]["soft_60"] >= 0.9, fooled  # glasses as soft as a decoder draws are
+    assert max(fooled["no glasses"]["eye_band"], fooled["no glasses"]["eye_blur"]) <= 0.012, fooled
+    test = metrics["test"]["balanced_accuracy"]
+    assert test["Eyeglasses"] >= 0.94 and test["Smiling"] >= 0.9, test
     readme = (STRICT_JUDGE / "README.md").read_text()
-    assert "| **Eyeglasses** |" in readme and "eye_band" in readme
+    assert "| **Eyeglasses** |" in readme and "eye_band" in readme and "ghost_glasses" in readme
 
 
 def test_api(judge: StrictJudge, faces) -> None:
@@ -73,7 +83,13 @@ def test_reads_the_fixture_faces_labels(judge: StrictJudge, faces) -> None:
     assert sum(wrong.values()) <= 0.15 * len(frames) * len(DEFAULT_ATTRIBUTES), wrong
 
 
-@pytest.mark.parametrize("kind", sorted(FAKES))
+def with_and_without_glasses(faces) -> tuple[list[Image.Image], list[Image.Image]]:
+    frames, labels = faces
+    return ([f for f, y in zip(frames, labels["Eyeglasses"]) if y == 1],
+            [f for f, y in zip(frames, labels["Eyeglasses"]) if y == 0])
+
+
+@pytest.mark.parametrize("kind", sorted(set(FAKES) - DONOR_FAKES))
 def test_rejects_painted_fakes(judge: StrictJudge, faces, kind: str) -> None:
     """Fakes of the fixture faces without the attribute are read as without it on >= 90 % of them."""
     frames, labels = faces
@@ -84,15 +100,61 @@ def test_rejects_painted_fakes(judge: StrictJudge, faces, kind: str) -> None:
     assert (p <= 0.5).float().mean() >= 0.9, p
 
 
+@pytest.mark.parametrize("kind", sorted(DONOR_FAKES))
+def test_rejects_ghost_glasses(judge: StrictJudge, faces, kind: str) -> None:
+    """Every fixture face with glasses made into ghost glasses on every fixture face without them:
+    read "no glasses" on >= 90 % of the pairs."""
+    donors, chosen = with_and_without_glasses(faces)
+    assert len(donors) >= 4 and len(chosen) >= 6
+    fakes = [make_fake(f, kind, donor=d) for f in chosen for d in donors]
+    p = judge.predict_proba(fakes)[:, judge.attributes.index("Eyeglasses")]
+    assert (p <= 0.5).float().mean() >= 0.9, p
+
+
+def test_reads_softened_glasses_as_glasses(judge: StrictJudge, faces) -> None:
+    """Real glasses as soft as a decoder draws them (the face 60 px wide, and back up) are still glasses."""
+    chosen, _ = with_and_without_glasses(faces)
+    p = judge.predict_proba([make_fake(f, "soft_60") for f in chosen])[:, judge.attributes.index("Eyeglasses")]
+    assert (p > 0.5).float().mean() >= 0.9, p
+
+
+def test_fooled_rates_give_each_frame_a_donor(faces) -> None:
+    donors, chosen = with_and_without_glasses(faces)
+    seen = []
+
+    def reader(frames):
+        seen.extend(frames)
+        return {"Eyeglasses": torch.zeros(len(frames))}
+
+    rates = fooled_rates(chosen, {"r": reader}, ("ghost_glasses",), donors=donors[:2])
+    assert rates == {"none": {"r": 0.0}, "ghost_glasses": {"r": 0.0}} and len(seen) == 2 * len(chosen)
+    expected = make_fake(chosen[3], "ghost_glasses", donor=donors[1])
+    assert np.array_equal(np.asarray(seen[len(chosen) + 3]), np.asarray(expected))
+    with pytest.raises(ValueError, match="donor"):
+        fooled_rates(chosen, {"r": reader}, ("ghost_glasses",))
+
+
+def test_report_makes_ghosts_of_the_same_splits_glasses() -> None:
+    def reader(frames):
+        return {"Eyeglasses": torch.ones(len(frames)), "Smiling": torch.zeros(len(frames))}
+
+    result = report(CELEBA_TINY, "test", 10, {"r": reader})
+    assert result["faces"] == {"no glasses": 2, "glasses": 2, "not smiling": 2}
+    assert list(result["fooled"]["no glasses"]) == ["none", "eye_band", "eye_blur", *sorted(DONOR_FAKES)]
+    assert list(result["fooled"]["glasses"]) == ["none", *SOFTENINGS]
+    assert "| glasses (2) | soft_60 | 100.0 % |" in result["table"]
+
+
 def test_fakes_paint_the_right_place(faces) -> None:
     frame = faces[0][0]
+    donor = with_and_without_glasses(faces)[0][0]
     (lx, ly), (rx, ry), _, (mx0, my0), (mx1, my1) = LANDMARK_TEMPLATE.round().astype(int)
     orig = np.asarray(frame, dtype=np.float32)
     for kind in FAKES:
-        diff = np.abs(np.asarray(make_fake(frame, kind), dtype=np.float32) - orig).mean(2)
+        diff = np.abs(np.asarray(make_fake(frame, kind, donor=donor), dtype=np.float32) - orig).mean(2)
         eyes, mouth = diff[ly - 6:ly + 6, lx:rx].mean(), diff[my0 - 6:my0 + 6, mx0:mx1].mean()
         assert diff[:40].max() <= 1 and diff[-15:].max() <= 1  # hair top and chest untouched
-        if kind.startswith("eye"):
+        if FAKE_ATTRIBUTE[kind] == "Eyeglasses":
             assert eyes > 8 and mouth < 1, (kind, eyes, mouth)
         else:
             assert mouth > 8 and eyes < 1, (kind, eyes, mouth)
@@ -103,6 +165,24 @@ def test_fakes_paint_the_right_place(faces) -> None:
     assert moved[ly - 6:ly + 6, lx:rx].mean() < 1 and moved[ly + 34:ly + 46, lx:rx].mean() > 8
     with pytest.raises(ValueError, match="unknown fake"):
         make_fake(frame, "halo")
+    with pytest.raises(ValueError, match="needs a donor"):
+        make_fake(frame, "ghost_glasses")
+
+
+def test_ghost_glasses_are_the_donors_blurred_see_through_eyes(faces) -> None:
+    donors, chosen = with_and_without_glasses(faces)
+    frame, donor = chosen[0], donors[0]
+    (lx, ly), (rx, _) = LANDMARK_TEMPLATE[:2].round().astype(int)
+    eyes = np.s_[ly - 6:ly + 6, lx:rx]
+    orig, don = (np.asarray(im, dtype=np.float32) for im in (frame, donor))
+    plain = np.asarray(make_fake(frame, "ghost_glasses", donor=donor), dtype=np.float32)
+    dark = np.asarray(make_fake(frame, "ghost_glasses_dark", donor=donor), dtype=np.float32)
+    # half way between the face and the donor's (blurred) eyes, neither the one nor the other
+    assert np.abs(plain[eyes] - orig[eyes]).mean() > 8 and np.abs(plain[eyes] - don[eyes]).mean() > 8
+    assert np.abs(plain[eyes] - (orig[eyes] + don[eyes]) / 2).mean() < np.abs(plain[eyes] - don[eyes]).mean()
+    assert dark[eyes].mean() < plain[eyes].mean()
+    soft = np.asarray(make_fake(donor, "soft_40"), dtype=np.float32)
+    assert soft.shape == don.shape and 2 < np.abs(soft - don).mean() < 20
 
 
 def test_landmarks_file_is_read_when_present(tmp_path: Path) -> None:
@@ -137,6 +217,26 @@ def test_augment_keeps_shape_and_smudges_only_negatives() -> None:
         aug(x, no_glasses=False, not_smiling=False)
     aug(x, no_glasses=True, not_smiling=False)
     assert smudged == [(True, False)]  # positives are never smudged; negatives with chance `occlusion`
+
+
+def test_augment_paints_ghosts_of_donors_on_negatives_only() -> None:
+    x = frame_to_input(Image.open(CELEBA_TINY / "img_align_celeba" / "000001.jpg"), 144)
+    donors = torch.stack([frame_to_input(Image.open(CELEBA_TINY / "img_align_celeba" / n), 144)
+                          for n in ("000375.jpg", "000053.jpg")])
+    aug = Augment(128, 144, occlusion=1.0, seed=0, donors=donors, ghosts=1.0)
+    ghost = aug.ghost(x)
+    assert ghost.shape == x.shape and ghost.dtype == torch.uint8 and not torch.equal(ghost, x)
+    eyes = region_landmarks(144)[:2].round().astype(int)
+    top, left, right = eyes[:, 1].min(), eyes[0, 0], eyes[1, 0]
+    assert (ghost.float() - x.float()).abs()[:, top - 5:top + 5, left:right].mean() > 5
+    assert torch.equal(ghost[:, :25], x[:, :25])  # hair top untouched
+    painted = []
+    aug.ghost = lambda image: painted.append("ghost") or image
+    aug.smudge = lambda image, eyes, mouth: painted.append((eyes, mouth)) or image
+    aug(x, no_glasses=False, not_smiling=False)
+    aug(x, no_glasses=True, not_smiling=False)
+    assert painted == ["ghost"]  # a ghost instead of an eye smudge, never on a face with glasses
+    assert Augment(128, 144, occlusion=0.3, donors=donors[:0], ghosts=1.0).ghosts == 0
 
 
 def test_load_errors_are_clear(tmp_path: Path) -> None:
