@@ -9,8 +9,8 @@ head sees positions), another input (the central 178 x 178 square of the CelebA 
 hair to chin, at 128 px, not the editor's 64 px crop) and another training (real CelebA train
 images only, with blur, lowered resolution, JPEG, noise, colour and small shifts and scales, so
 that it reads the attribute and not the texture; and real faces without glasses or smile with
-painted smudges over the eyes or mouth, or with blurred, see-through ghosts of the glasses of other
-train faces over the eyes, labelled as the faces they are)::
+painted smudges over the eyes or mouth, and with ``--ghosts`` blurred, see-through ghosts of the
+glasses of other train faces over the eyes, labelled as the faces they are)::
 
     python -m evaluation.strict_judge --data ../shared/celeba --out strict_judge --epochs 7 --threads 1 --bf16
 
