@@ -44,7 +44,7 @@ import torch
 from PIL import Image
 from torchvision.transforms.v2 import functional as TF
 
-from model.preprocessing import LANDMARK_TEMPLATE
+from model.preprocessing import CELEBA_FRAME, LANDMARK_TEMPLATE
 
 #: CelebA's own landmark file (optional in a CelebA folder; otherwise :data:`LANDMARK_TEMPLATE`).
 LANDMARKS_FILE = "list_landmarks_align_celeba.txt"
@@ -200,7 +200,7 @@ def _to_tensor(frame: Image.Image) -> torch.Tensor:
 
 def template_landmarks(size: tuple[int, int]) -> np.ndarray:
     """The CelebA mean landmarks (:data:`LANDMARK_TEMPLATE`) scaled to a frame of ``size`` (width, height)."""
-    return LANDMARK_TEMPLATE * (np.array(size) / np.array((178, 218)))
+    return LANDMARK_TEMPLATE * (np.array(size) / np.array(CELEBA_FRAME))
 
 
 def make_fake(frame: Image.Image, kind: str, landmarks: np.ndarray | None = None,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from model.__main__ import parse_setting
 from model.pipeline import FaceEditor, NoFaceError
 
 PAD = 6
@@ -55,16 +56,6 @@ def side_by_side(photos: Sequence[Image.Image], columns: Mapping[str, Sequence[I
     return sheet
 
 
-def parse_changes(items: Sequence[str]) -> dict[str, float]:
-    changes = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--set takes ATTRIBUTE=VALUE, not {item!r}")
-        changes[name] = float(value)
-    return changes
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Edit the same photos with several checkpoints, side by side.")
     ap.add_argument("--data", required=True, help="CelebA folder (the photos are read from img_align_celeba/)")
@@ -79,10 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         print("--names needs one name per --weights folder", file=sys.stderr)
         return 2
     try:
-        changes = parse_changes(args.set)
+        changes = dict(parse_setting(item) for item in args.set)
         photos = [Image.open(Path(args.data) / "img_align_celeba" / name).convert("RGB") for name in args.images]
         columns = {name: edited_photos(FaceEditor.load(w), photos, changes) for name, w in zip(names, args.weights)}
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, argparse.ArgumentTypeError) as e:
         print(f"side_by_side: {e}", file=sys.stderr)
         return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,13 +20,18 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
 
 
+def batch_norms(module: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    """The batch-norm layers of ``module``."""
+    return [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
 @contextmanager
 def frozen_batch_stats(module: nn.Module) -> Iterator[None]:
     """Batch norm layers of ``module`` still normalise with the batch's statistics but leave their
     running statistics alone: for passes on inputs that inference never sees (reconstructions
     through the encoder, prior samples through the decoder), whose statistics would otherwise leak
     into the running averages used at inference and shift every reconstruction's colours."""
-    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    norms = batch_norms(module)
     saved = [m.momentum for m in norms]
     for m in norms:
         m.momentum = 0.0

@@ -24,8 +24,8 @@ import torch
 import torch.distributed as dist
 
 from model import IFcVAEGAN
-from model.losses import (aux_floor, aux_loss, critic_loss, discriminator_loss, encoder_decoder_losses,
-                          reparameterize)
+from model.losses import (aux_floor, aux_loss, batch_norms, critic_loss, discriminator_loss,
+                          encoder_decoder_losses, reparameterize)
 from training.augment import augment_for_critic
 
 #: The decoded images the discriminator learns to reject, each with the attributes it was rendered with.
@@ -110,8 +110,7 @@ class Trainer:
     def _recalibrate_batch_norm(self, images: torch.Tensor, batch_size: int) -> None:
         """Running statistics of the encoder's and decoder's batch norms = the plain average over
         ``images`` of the batch statistics, with the current weights."""
-        norms = [m for net in (self.model.encoder, self.model.decoder) for m in net.modules()
-                 if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        norms = batch_norms(self.model.encoder) + batch_norms(self.model.decoder)
         momenta = [m.momentum for m in norms]
         for m in norms:
             m.reset_running_stats()
