@@ -94,7 +94,8 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
             logits = model.discriminator(x_edit, y_drawn).float()
             terms["edit_gan"] = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         if w["edit_change"]:
-            terms["edit_change"] = (x_edit.float() - x_rec.float()).abs().mean()
+            # the reconstruction is the fixed target: the edit moves toward it, never it toward the edit
+            terms["edit_change"] = (x_edit.float() - x_rec.detach().float()).abs().mean()
     total = sum(w[k] * v for k, v in terms.items())
     return total, terms, outputs
 

@@ -165,8 +165,12 @@ def test_edit_change_is_the_edits_mean_pixel_change_and_trains_the_decoder() -> 
     torch.testing.assert_close(terms["edit_change"], (outs["x_edit"] - outs["x_rec"]).abs().mean())
     assert terms["edit_change"] > 0
     torch.testing.assert_close(outs["y_edit"], 1.0 - y)  # rendered with every attribute flipped
+    outs["x_rec"].retain_grad()
+    outs["x_edit"].retain_grad()
     terms["edit_change"].backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.decoder.parameters())
+    assert outs["x_edit"].grad.abs().sum() > 0
+    assert outs["x_rec"].grad is None  # the reconstruction is the target, not pulled toward the edit
     with torch.no_grad():  # same z, same attributes: the two renderings agree, the term vanishes
         m.eval()
         z = torch.randn(3, SMALL["z_dim"])
