@@ -1,4 +1,5 @@
 """The one update order: each network is updated by its own step, and only when its term is on."""
+import pytest
 import torch
 
 from model import IFcVAEGAN, ModelConfig
@@ -74,6 +75,18 @@ def test_validation_reports_the_z_probe_and_the_critics_edits() -> None:
     for a in model.attributes:
         assert 0.0 <= metrics[f"probe_{a}"] <= 1.0 and 0.0 <= metrics[f"edit_{a}"] <= 1.0
     assert 0.0 <= metrics["critic_acc_mean"] <= 1.0 and model.training
+
+
+def test_validation_measures_how_much_of_the_face_an_edit_repaints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``repaint_<attr>``: 1 where flipping the attribute changes the whole face by more than the
+    paste's threshold, 0 where the flip changes nothing."""
+    model = IFcVAEGAN(ModelConfig(**SMALL))
+    monkeypatch.setattr(model, "decode", lambda mu, y: (0.5 + 0.3 * y[:, :1, None, None]).expand(len(y), 3, 64, 64))
+    images = (torch.rand(6, 3, 64, 64) * 255).to(torch.uint8)
+    metrics = validate(model, images, (torch.rand(6, 6) > 0.5).float(), bs=4)
+    torch.testing.assert_close(metrics["repaint_Smiling"], 1.0)  # the only attribute the fake decoder draws
+    assert all(metrics[f"repaint_{a}"] == 0.0 for a in model.attributes[1:])
+    torch.testing.assert_close(metrics["repaint_mean"], 1 / 6)
 
 
 def test_the_critic_may_learn_at_its_own_rate() -> None:

@@ -5,6 +5,7 @@ import torch
 
 from evaluation.metrics import balanced_accuracy
 from model import IFcVAEGAN
+from model.paste import face_mask, replace_weight
 from model.preprocessing import to_model_input
 
 
@@ -15,27 +16,35 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     - ``acc_<attr>``, ``acc_mean``: the encoder head's accuracy; ``rec_mse``: reconstruction MSE;
     - ``probe_<attr>``: the auxiliary net's balanced accuracy from the posterior mean (how much of
       each attribute z still tells; 0.5 = none);
+    - ``repaint_<attr>``, ``repaint_mean``: for a single-attribute flip, the share of the face (the
+      paste mask's weight) whose own detail the default paste replaces by the decoded edit (the
+      rest keeps the photo's pixels plus the edit's change); the person is lost where it is high;
     - with a critic: ``critic_acc_mean`` on the real crops, and ``edit_<attr>``: the share of faces
       whose decoded single-attribute flip the critic reads as flipped.
     """
     model.eval()
     device = next(model.parameters()).device
-    heads, probes, critics, edits, se = [], [], [], [], 0.0
+    heads, probes, critics, edits, repaints, se = [], [], [], [], [], 0.0
+    mask = torch.tensor(face_mask(model.config.image_size), device=device)
     for i in range(0, len(images), bs):
         x = to_model_input(images[i:i + bs]).to(device)
         mu, _, logits = model.encode(x)
         y_hat = torch.sigmoid(logits)
-        se += (model.decode(mu, y_hat) - x).pow(2).mean(dim=(1, 2, 3)).sum().item()
+        rec = model.decode(mu, y_hat)
+        se += (rec - x).pow(2).mean(dim=(1, 2, 3)).sum().item()
         heads.append(logits.cpu() > 0)
         probes.append(model.aux(mu).cpu() > 0)
+        flips = []
+        for j in range(len(model.attributes)):
+            y = y_hat.clone()
+            y[:, j] = (y_hat[:, j] < 0.5).float()
+            flips.append((y, model.decode(mu, y)))
+        repaints.append(torch.stack([(replace_weight(rec, e)[:, 0] * mask).sum((1, 2)) / mask.sum()
+                                     for _, e in flips], 1).cpu())
         if model.critic is not None:
             critics.append(model.critic(x).cpu() > 0)
-            flipped = []
-            for j in range(len(model.attributes)):
-                y = y_hat.clone()
-                y[:, j] = (y_hat[:, j] < 0.5).float()
-                flipped.append((model.critic(model.decode(mu, y))[:, j] > 0).cpu() == (y[:, j] > 0.5).cpu())
-            edits.append(torch.stack(flipped, 1))
+            edits.append(torch.stack([(model.critic(e)[:, j] > 0).cpu() == (y[:, j] > 0.5).cpu()
+                                      for j, (y, e) in enumerate(flips)], 1))
     model.train()
     truth = labels > 0.5
     acc = (torch.cat(heads) == truth).float().mean(0)
@@ -44,6 +53,9 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     out["rec_mse"] = se / len(images)
     probe = balanced_accuracy(torch.cat(probes), truth)
     out |= {f"probe_{a}": probe[j].item() for j, a in enumerate(model.attributes)}
+    repaint = torch.cat(repaints).mean(0)
+    out |= {f"repaint_{a}": repaint[j].item() for j, a in enumerate(model.attributes)}
+    out["repaint_mean"] = repaint.mean().item()
     if model.critic is not None:
         out["critic_acc_mean"] = (torch.cat(critics) == truth).float().mean().item()
         edit = torch.cat(edits).float().mean(0)
