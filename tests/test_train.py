@@ -58,6 +58,21 @@ def test_resume_continues_exactly(celeba_tiny: Path, tmp_path: Path) -> None:
         assert (a[k] - b[k]).abs().max() < 1e-5, k
 
 
+def test_resume_may_change_the_schedule_and_records_it(tmp_path: Path) -> None:
+    """``--resume`` keeps the run's options, except per-call ones and schedule options given again."""
+    from training.train import parse_args, run_args
+    out = tmp_path / "run"
+    first = run_args(parse_args(["--data", "d", "--out", str(out), "--lr", "1e-4"]), lead=True)
+    assert first.lr_decay_start == 0
+    (out / "state.pt").write_bytes(b"")
+    again = run_args(parse_args(["--data", "d", "--out", str(out), "--resume", "--lr", "1",
+                                 "--lr-decay-start", "700", "--threads", "1"]), lead=True)
+    assert (again.lr, again.lr_decay_start, again.threads) == (1e-4, 700, 1)  # --lr is not a schedule option
+    assert json.loads((out / "args.json").read_text())["lr_decay_start"] == 700
+    later = run_args(parse_args(["--data", "d", "--out", str(out), "--resume"]), lead=True)
+    assert (later.lr_decay_start, later.lr_decay_steps) == (700, 10000)
+
+
 @pytest.mark.slow
 def test_a_budget_ending_with_an_epoch_still_validates_it(celeba_tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"

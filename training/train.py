@@ -2,6 +2,7 @@
 
     python -m training.train --data ../shared/celeba --out runs/base
     python -m training.train --data ../shared/celeba --out runs/base --resume     # continue exactly
+    python -m training.train --data ../shared/celeba --out runs/base --resume --lr-decay-start 5000  # with a decay
     python -m training.train --data ../shared/celeba --out runs/more --init weights --bf16   # from weights
     torchrun --nproc_per_node 2 -m training.train --data ../shared/celeba --out runs/ddp
 
@@ -36,6 +37,8 @@ from training.validation import validate
 #: Options that belong to one call, not to the run: ``--resume`` takes them from the command line.
 PER_CALL = ("data", "out", "resume", "epochs", "max_steps", "max_minutes", "no_progress", "threads",
             "sample_minutes", "ckpt_minutes", "device", "cache_dir")
+#: Schedule options that ``--resume`` changes when they are given (the run's ``args.json`` records it).
+RESCHEDULE = ("lr_decay_start", "lr_decay_steps", "lr_decay_final")
 #: Train images whose batch statistics become the averaged weights' batch-norm statistics (--ema-decay).
 CALIBRATION_IMAGES = 1024
 LOG_FIELDS = ["step", "epoch", "elapsed_s", "img_per_s", "total", *LOSS_TERMS, "aux_net", "aux_floor", "critic",
@@ -122,14 +125,18 @@ def lr_factor(step: int, args: argparse.Namespace) -> float:
 
 def run_args(args: argparse.Namespace, lead: bool) -> argparse.Namespace:
     """The run's settings: this call's, saved to ``args.json`` for a new run; for ``--resume`` the
-    saved ones (options added since the run started keep their defaults) with this call's PER_CALL."""
+    saved ones (options added since the run started keep their defaults) with this call's PER_CALL,
+    and the RESCHEDULE options this call gives (saved back to ``args.json``)."""
     out = Path(args.out)
     if args.resume:
         if not (out / "state.pt").exists():
             raise SystemExit(f"--resume: no {out / 'state.pt'}")
-        saved = {**vars(parse_args(["--data", args.data, "--out", args.out])),
-                 **json.loads((out / "args.json").read_text())}
-        return argparse.Namespace(**{**saved, **{k: getattr(args, k) for k in PER_CALL}})
+        defaults = vars(parse_args(["--data", args.data, "--out", args.out]))
+        saved = {**defaults, **json.loads((out / "args.json").read_text())}
+        changed = {k: getattr(args, k) for k in RESCHEDULE if getattr(args, k) != defaults[k]}
+        if changed and lead:
+            (out / "args.json").write_text(json.dumps({**saved, **changed}, indent=2))
+        return argparse.Namespace(**{**saved, **changed, **{k: getattr(args, k) for k in PER_CALL}})
     if lead:
         if (out / "state.pt").exists():
             raise SystemExit(f"{out} already holds a run: pass --resume to continue it, or pick another --out")
