@@ -1,9 +1,9 @@
-"""Sweep the detail paste's blend settings (``model.paste.REPLACE_FULL_AT`` / ``REPLACE_BLUR``) on one split.
+"""Sweep the detail paste's blend settings (``model.paste.Blend``) on one split, at crop level.
 
     python -m evaluation.paste_sweep --data ../shared/celeba --limit 1000 --identity-limit 100 --out sweep.json
 
-Each face gets each attribute set against its CelebA label. For each ``full_at:blur`` setting of
-``model.paste.add_change``, per attribute and direction: the independent judge's edit success, and
+Each face gets each attribute set against its CelebA label. For each ``full_at:blur[:start]``
+setting of ``model.paste.add_change``, per attribute and direction: the independent judge's edit success, and
 dlib's same-person share original -> pasted edit on the first ``--identity-limit`` faces (at crop
 resolution, as ``evaluation.evaluate`` measures the app's default paste). ``inf`` is the plain
 additive paste (the original's detail kept everywhere), ``0`` replaces it wherever the edit changes
@@ -24,33 +24,32 @@ import torch
 from evaluation.identity import SAME_PERSON_THRESHOLD, FaceEmbedder, distance
 from evaluation.judge import AttributeJudge
 from model import IFcVAEGAN
-from model.paste import add_change
+from model.paste import Blend, add_change
 from model.preprocessing import to_model_input, to_uint8
 from training.celeba import CelebA, load_crops
 
 #: The decoded edit itself, without any paste; its rows have ``full_at`` "decoded" and ``blur`` None.
 DECODED: tuple[str, None] = ("decoded", None)
-#: ``(full_at, blur)`` settings swept by default.
-SETTINGS: list[tuple[float, float]] = [(math.inf, 1.0), (0.3, 1.0), (0.2, 1.0), (0.15, 1.0), (0.1, 1.0),
-                                       (0.07, 1.0), (0.05, 1.0), (0.1, 2.0), (0.05, 2.0), (0.0, 0.0)]
+#: Blend settings swept by default.
+SETTINGS: list[Blend] = [Blend(0.0, full_at, blur) for full_at, blur in
+                         [(math.inf, 1.0), (0.3, 1.0), (0.2, 1.0), (0.15, 1.0), (0.1, 1.0), (0.07, 1.0),
+                          (0.05, 1.0), (0.1, 2.0), (0.05, 2.0), (0.0, 0.0)]] + [Blend(0.05, 0.15), Blend(0.05, 0.25)]
 #: Attributes shown one by one in the printed summary.
 FOCUS = ("Smiling", "Eyeglasses")
 
 
-def parse_settings(text: str) -> list[tuple[float, float]]:
-    """``"inf:1,0.1:1"`` -> ``[(inf, 1.0), (0.1, 1.0)]``."""
+def parse_settings(text: str) -> list[Blend]:
+    """``"inf:1,0.1:1:0.05"`` -> ``[Blend(0, inf, 1), Blend(0.05, 0.1, 1)]`` (``full_at:blur[:start]``)."""
     try:
-        pairs = [tuple(float(v) for v in pair.split(":")) for pair in text.split(",")]
+        return [Blend.parse(item) for item in text.split(",")]
     except ValueError:
-        pairs = []
-    if not pairs or any(len(p) != 2 for p in pairs):
-        raise argparse.ArgumentTypeError(f"expected full_at:blur pairs separated by commas, got {text!r}")
-    return pairs
+        raise argparse.ArgumentTypeError(f"expected full_at:blur[:start] settings separated by commas, "
+                                         f"got {text!r}") from None
 
 
 @torch.inference_mode()
 def sweep(model: IFcVAEGAN, judge: AttributeJudge, embedder: FaceEmbedder | None, images: torch.Tensor,
-          labels: torch.Tensor, settings: list[tuple[float, float]], identity_limit: int,
+          labels: torch.Tensor, settings: list[Blend], identity_limit: int,
           batch_size: int = 100) -> list[dict[str, Any]]:
     """One row per (setting, attribute, direction) for uint8 crops ``images`` with boolean CelebA
     ``labels`` (``N x A``, the model's attributes): judged success and same-person share."""
@@ -70,7 +69,7 @@ def sweep(model: IFcVAEGAN, judge: AttributeJudge, embedder: FaceEmbedder | None
             y[:, j] = target.float()
             edit = model.decode(mu, y)
             for s in [DECODED, *settings]:
-                out = edit if s == DECODED else add_change(x, rec, edit, *s)
+                out = edit if s == DECODED else add_change(x, rec, edit, s)
                 hit = judge.predict(out)[:, cols[j]] == target
                 close = ([distance(a, b) < SAME_PERSON_THRESHOLD
                           for a, b in zip(emb_x, embedder.embed_batch(to_uint8(out[:k])))] if k else [])
@@ -82,25 +81,27 @@ def sweep(model: IFcVAEGAN, judge: AttributeJudge, embedder: FaceEmbedder | None
     out = []
     for (s, attr, d), h in hits.items():
         h = torch.cat(h).float()
-        out.append({"full_at": s[0], "blur": s[1], "attribute": attr, "direction": d, "images": len(h),
+        key = {"full_at": s[0], "blur": s[1], "start": None} if s == DECODED else vars(s)
+        out.append({**key, "attribute": attr, "direction": d, "images": len(h),
                     "success": h.mean().item() if len(h) else None, "identity_images": len(same[s, attr, d]),
                     "same_person": float(np.mean(same[s, attr, d])) if same[s, attr, d] else None})
     return out
 
 
-def summary(rows: list[dict[str, Any]], settings: list[tuple[float, float]]) -> list[str]:
+def summary(rows: list[dict[str, Any]], settings: list[Blend]) -> list[str]:
     """One line per setting: means over attributes and directions, then the focus attributes."""
     def mean(values: list[float | None]) -> str:
         vals = [v for v in values if v is not None]
         return f"{100 * np.mean(vals):5.1f} %" if vals else "    – "
 
-    lines = ["setting       mean over attributes and directions: edit success | same person;  then "
+    lines = ["full_at blur start   mean over attributes and directions: edit success | same person;  then "
              + ", ".join(f"{a} on/off" for a in FOCUS)]
     for s in [DECODED, *settings]:
-        cells = [r for r in rows if (r["full_at"], r["blur"]) == s]
+        key = (s[0], s[1], None) if s == DECODED else (s.full_at, s.blur, s.start)
+        cells = [r for r in rows if (r["full_at"], r["blur"], r["start"]) == key]
         focus = " ".join(f"{100 * (r['success'] or 0):4.0f}|{100 * (r['same_person'] or 0):3.0f}"
                          for r in cells if r["attribute"] in FOCUS)
-        lines.append(f"{s[0]!s:>8} {s[1]!s:>4}   {mean([r['success'] for r in cells])} | "
+        lines.append(f"{key[0]!s:>8} {key[1]!s:>4} {key[2]!s:>5}   {mean([r['success'] for r in cells])} | "
                      f"{mean([r['same_person'] for r in cells])}    {focus}")
     return lines
 
@@ -114,7 +115,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     ap.add_argument("--limit", type=int, default=1000, help="the first N faces of the split")
     ap.add_argument("--identity-limit", type=int, default=100, help="dlib identity on the first N (0: skip)")
     ap.add_argument("--settings", type=parse_settings, default=SETTINGS,
-                    help="full_at:blur pairs separated by commas, e.g. inf:1,0.1:1,0:0 (default: a sweep of 10)")
+                    help="full_at:blur[:start] settings separated by commas, e.g. inf:1,0.1:1,0.15:1:0.05 "
+                         "(default: a sweep of 12)")
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
     ap.add_argument("--cache-dir", default=None, help="where decoded crops are cached")
     ap.add_argument("--out", type=Path, default=None, help="JSON file for the rows")
@@ -132,7 +134,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     print("\n".join(summary(rows, args.settings)))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"args": {**vars(args), "out": str(args.out)}, "rows": rows}, indent=2))
+        args.out.write_text(json.dumps({"args": {**vars(args), "out": str(args.out),
+                                              "settings": [vars(b) for b in args.settings]}, "rows": rows}, indent=2))
     return rows
 
 

@@ -24,7 +24,7 @@ Reported for the default paste (``detail``), for ``plain`` paste, for decoders t
 Also the z-probe (``evaluation/z_probe.py``) on the whole split's crops, and one contact sheet per
 attribute and direction (``sheets/<attribute>_<on|off>.jpg``: the sample's first 16 faces, photo |
 returned photo). Writes ``--out/metrics.json``, ``--out/results.md``, the sheets, and the same
-``metrics.json`` next to the checkpoint when it is a local folder.
+``metrics.json`` next to the checkpoint when it is a local folder (and ``--blend`` is the app's).
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ from evaluation.judge import AttributeJudge
 from evaluation.user_level_report import markdown_report
 from evaluation.z_probe import encode, z_probe
 from model.ifcvae import CheckpointError
+from model.paste import Blend
 from model.pipeline import Analysis, FaceEditor, NoFaceError, PasteMode
 from model.preprocessing import CELEBA_FRAME, crop_and_resize, to_model_input
 from model.tuning import DEFAULT_TUNE_STEPS
@@ -344,6 +345,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0, help="seed of the face sample and the z-probe")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--cache-dir", default=None, help="where decoded crops are cached (z-probe)")
+    ap.add_argument("--blend", type=Blend.parse, default=Blend(), metavar="FULL_AT:BLUR[:START]",
+                    help=f"the default paste's blend (default: the app's, {Blend()}); with another blend "
+                         "metrics.json is not written next to the checkpoint")
     args = ap.parse_args(argv)
     if args.faces < 1 or args.tune_faces < 0 or args.tune_steps < 1:
         ap.error("--faces must be >= 1, --tune-faces >= 0 and --tune-steps >= 1")
@@ -384,6 +388,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     t0 = time.time()
     try:
         editor = FaceEditor.load(args.weights)
+        editor.blend = args.blend
         judges, crop_judge = load_judges(args)
         celeba = CelebA(args.data, args.split)
         embedder = FaceEmbedder(upsample=0)  # whole photos: the faces are large enough for dlib's detector
@@ -432,6 +437,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "judges": {STRICT: args.strict_judge if STRICT in judges else None, JUDGE: args.judge},
         "judges_sha256": {name: weights_digest(folder) for name, folder in
                           ((STRICT, args.strict_judge), (JUDGE, args.judge)) if name in judges},
+        "blend": vars(args.blend),
         "faces_per_cell": args.faces, "tune_faces_per_cell": args.tune_faces, "tune_steps": args.tune_steps,
         "faces": len(per_face), "tuned_faces": tuned, "same_person_threshold": SAME_PERSON_THRESHOLD,
         **results,
@@ -446,7 +452,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(metrics, indent=2)
     (out / "metrics.json").write_text(text)
-    if Path(args.weights).is_dir():
+    if Path(args.weights).is_dir() and args.blend == Blend():  # the figures of the checkpoint as the app runs it
         Path(args.weights, "metrics.json").write_text(text)
     (out / "results.md").write_text(markdown_report(metrics))
     print((out / "results.md").read_text())

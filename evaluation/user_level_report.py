@@ -121,6 +121,16 @@ def comparison_table(m: dict[str, Any], previous: dict[str, Any], names: tuple[s
     return _table(head, rows)
 
 
+def blend_note(m: dict[str, Any]) -> str:
+    """The default paste's blend (``model.paste.Blend``), where the metrics record it."""
+    b = m.get("blend")
+    if not b:
+        return ""
+    start = f"keeps the photo's detail where the edit changes a pixel by at most {b['start']:g}, and " if b["start"] else ""
+    return (f"The default paste {start}replaces it by the decoded edit fully where the change reaches "
+            f"{b['full_at']:g} (0-1 scale, blurred by {b['blur']:g} px). ")
+
+
 def legend(m: dict[str, Any]) -> str:
     """What the columns mean and how many faces stand behind them."""
     judges = ("the lower of the strict judge's and judge/'s shares" if _get(m, "judges", "strict_judge")
@@ -136,7 +146,7 @@ def legend(m: dict[str, Any]) -> str:
             "photos. Same person: dlib distance photo → returned photo under "
             f"{m['same_person_threshold']}, a face that dlib misses or the editor does not find counting as "
             "not the same person. Others kept: share of a judge's other decisions unchanged (the lower judge). "
-            f"Plain: `paste=\"plain\"`. {tuned}. Crop level: the decoded 64 x 64 edit judged by judge/ (in "
+            f"{blend_note(m)}Plain: `paste=\"plain\"`. {tuned}. Crop level: the decoded 64 x 64 edit judged by judge/ (in "
             "brackets, its reconstruction).")
 
 

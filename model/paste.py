@@ -6,6 +6,7 @@ seam shows and every pixel outside it keeps its original value.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
@@ -18,11 +19,33 @@ MASK_CENTRE: tuple[float, float] = (0.5, 0.5)
 MASK_AXES: tuple[float, float] = (0.46, 0.48)
 #: The mask is 1 inside this fraction of the ellipse radius and fades to 0 at the ellipse.
 MASK_CORE: float = 0.65
-#: ``paste="detail"``: where the edit changes a crop pixel by this much (0-1 scale), the decoded edit
-#: replaces the photo's own detail there; see :func:`replace_weight`.
+#: ``paste="detail"``: where the edit changes a crop pixel by less than this (0-1 scale), the photo keeps
+#: its own detail (plus the change); see :func:`replace_weight`.
+REPLACE_FROM: float = 0.0
+#: Where the edit changes a crop pixel by this much, the decoded edit replaces the photo's own detail.
 REPLACE_FULL_AT: float = 0.1
 #: Gaussian sigma, in crop pixels, that smooths the change before it is weighed.
 REPLACE_BLUR: float = 1.0
+
+
+@dataclass(frozen=True)
+class Blend:
+    """How ``paste="detail"`` weighs the decoded edit against the photo's own detail (:func:`replace_weight`)."""
+
+    start: float = REPLACE_FROM
+    full_at: float = REPLACE_FULL_AT
+    blur: float = REPLACE_BLUR
+
+    @classmethod
+    def parse(cls, text: str) -> "Blend":
+        """``"full_at:blur[:start]"``, e.g. ``"0.15:1:0.05"``; ValueError otherwise."""
+        values = [float(v) for v in text.split(":")]
+        if len(values) not in (2, 3):
+            raise ValueError(f"expected full_at:blur[:start], got {text!r}")
+        return cls(values[2] if len(values) == 3 else 0.0, values[0], values[1])
+
+    def __str__(self) -> str:
+        return f"{self.full_at:g}:{self.blur:g}:{self.start:g}"
 
 
 @lru_cache(maxsize=32)
@@ -73,19 +96,21 @@ def paste_into(photo: np.ndarray, matrix: np.ndarray, content: np.ndarray, repla
     photo[y0:y1, x0:x1] = np.clip(np.rint(region), 0, 255).astype(np.uint8)
 
 
-def replace_weight(reconstruction: torch.Tensor, edited: torch.Tensor, full_at: float = REPLACE_FULL_AT,
-                   blur: float = REPLACE_BLUR) -> torch.Tensor:
+def replace_weight(reconstruction: torch.Tensor, edited: torch.Tensor, blend: Blend = Blend()) -> torch.Tensor:
     """``N x 1 x S x S`` share of the photo's own detail that the decoded edit replaces: 0 where the
-    edit changes nothing, rising linearly to 1 where the change (largest over RGB, Gaussian-blurred
-    with sigma ``blur`` crop pixels) reaches ``full_at`` (0: wherever anything changes)."""
+    edit's change (largest over RGB, Gaussian-blurred with sigma ``blend.blur`` crop pixels) is at
+    most ``blend.start``, rising linearly to 1 where it reaches ``blend.full_at`` (``full_at <=
+    start``: a step at ``start``; ``full_at`` infinite: never)."""
     change = (edited - reconstruction).abs().amax(1, keepdim=True)
-    if blur > 0:
-        change = TF.gaussian_blur(change, [2 * math.ceil(3 * blur) + 1] * 2, [blur, blur])
-    return (change / full_at).clamp(0, 1) if full_at > 0 else (change > 0).to(change.dtype)
+    if blend.blur > 0:
+        change = TF.gaussian_blur(change, [2 * math.ceil(3 * blend.blur) + 1] * 2, [blend.blur, blend.blur])
+    if blend.full_at > blend.start:
+        return ((change - blend.start) / (blend.full_at - blend.start)).clamp(0, 1)
+    return (change > blend.start).to(change.dtype)
 
 
 def paste_layers(reconstruction: torch.Tensor, edited: torch.Tensor, detail: bool = True,
-                 full_at: float = REPLACE_FULL_AT, blur: float = REPLACE_BLUR) -> tuple[torch.Tensor, torch.Tensor]:
+                 blend: Blend = Blend()) -> tuple[torch.Tensor, torch.Tensor]:
     """What pasting an edit does, at crop resolution: ``(content, replace)`` (``N x 3 x S x S``,
     ``N x 1 x S x S``) such that each pasted pixel is photo + mask * (content - replace * photo).
 
@@ -96,13 +121,13 @@ def paste_layers(reconstruction: torch.Tensor, edited: torch.Tensor, detail: boo
     """
     if not detail:
         return edited, torch.ones_like(edited[:, :1])
-    replace = replace_weight(reconstruction, edited, full_at, blur)
+    replace = replace_weight(reconstruction, edited, blend)
     return edited - (1 - replace) * reconstruction, replace
 
 
 def add_change(original: torch.Tensor, reconstruction: torch.Tensor, edited: torch.Tensor,
-               full_at: float = REPLACE_FULL_AT, blur: float = REPLACE_BLUR) -> torch.Tensor:
+               blend: Blend = Blend()) -> torch.Tensor:
     """``paste="detail"`` at crop resolution (``original`` is the crop, all ``N x 3 x S x S`` in [0, 1])."""
-    content, replace = paste_layers(reconstruction, edited, True, full_at, blur)
+    content, replace = paste_layers(reconstruction, edited, True, blend)
     mask = torch.tensor(face_mask(original.shape[-1]), dtype=original.dtype)
     return (original + mask * (content - replace * original)).clamp(0, 1)

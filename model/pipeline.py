@@ -36,7 +36,7 @@ from .faces import Face, FaceDetector, crop_matrix, paste_crop_size, warp_to_cro
 from .ifcvae import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, IFcVAEGAN
 from .images import ImageError
 from .limits import MAX_FACES
-from .paste import paste_into, paste_layers
+from .paste import Blend, paste_into, paste_layers
 from .networks import Decoder
 from .preprocessing import CROP_BOX, resize_crop, to_model_input, to_uint8
 from .tuning import decode_each, tune_decoders
@@ -193,10 +193,11 @@ class FaceEditor:
     """The editing pipeline around one model and one face detector, with the edit checks if given."""
 
     def __init__(self, model: IFcVAEGAN, detector: FaceDetector | None = None,
-                 checker: EditChecker | None = None) -> None:
+                 checker: EditChecker | None = None, blend: Blend = Blend()) -> None:
         self.model = model.eval()
         self.detector = detector or FaceDetector()
         self.checker = checker
+        self.blend = blend  # how paste="detail" weighs the decoded edit against the photo's detail
 
     @classmethod
     def load(cls, weights: str, checks: bool = False) -> "FaceEditor":
@@ -264,7 +265,8 @@ class FaceEditor:
         for i, crop in zip(faces, edited):
             deadline.check()
             face = analysis.faces[i]
-            content, replace = paste_layers(analysis.reconstructions[i:i + 1], crop[None], paste == "detail")
+            content, replace = paste_layers(analysis.reconstructions[i:i + 1], crop[None], paste == "detail",
+                                           self.blend)
             layers = torch.cat([content[0] * 255.0, replace[0]]).permute(1, 2, 0).numpy()
             up = cv2.resize(layers, (face.size, face.size), interpolation=cv2.INTER_CUBIC)
             paste_into(out, face.matrix, up[..., :3], up[..., 3].clip(0, 1))

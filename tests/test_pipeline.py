@@ -14,7 +14,7 @@ from model.edit_check import STRICT_JUDGE_ENV, EditChecker, warp_to_frame
 from model.identity import FaceEmbedder
 from model.ifcvae import CheckpointError
 from model.images import load_image
-from model.paste import add_change, crop_footprint, face_mask, paste_into
+from model.paste import Blend, add_change, crop_footprint, face_mask, paste_into, replace_weight
 from model.pipeline import Analysis, FaceEditor, NoFaceError
 from model.preprocessing import LANDMARK_TEMPLATE
 from model.strict_judge import SHIPPED_STRICT_JUDGE, StrictJudge
@@ -181,10 +181,19 @@ def test_detail_paste_adds_small_changes_and_replaces_large_ones() -> None:
     kept = out[..., 50:54, 29:35] - 0.02 - original[..., 50:54, 29:35]  # detail kept, change added
     assert kept.abs().max() < 0.25 * (original - reconstruction)[..., 50:54, 29:35].abs().max()
     assert torch.equal(out[..., :22, :], original[..., :22, :])  # unchanged where the edit changed nothing
-    plain = add_change(original, reconstruction, edited, full_at=float("inf"))  # no replacing: pure addition
+    plain = add_change(original, reconstruction, edited, Blend(full_at=float("inf")))  # no replacing: pure addition
     torch.testing.assert_close(plain[..., 29:35, 29:35], (original + 0.5)[..., 29:35, 29:35].clamp(0, 1))
     far = add_change(original, reconstruction, torch.ones(1, 3, 64, 64))
     assert far[0, 0, 0, 0] == original[0, 0, 0, 0] and far[0, 0, 32, 32] == 1.0  # the mask: 0 at the corner
+
+
+def test_the_blend_keeps_the_photos_detail_where_the_change_is_under_its_start() -> None:
+    reconstruction = torch.zeros(1, 3, 8, 8)
+    edited = torch.linspace(0, 0.3, 8).expand(1, 3, 8, 8)  # the change grows from 0 to 0.3 across the crop
+    weight = replace_weight(reconstruction, edited, Blend(start=0.1, full_at=0.2, blur=0))[0, 0, 0]
+    torch.testing.assert_close(weight, ((torch.linspace(0, 0.3, 8) - 0.1) / 0.1).clamp(0, 1))
+    step = replace_weight(reconstruction, edited, Blend(start=0.1, full_at=0.1, blur=0))[0, 0, 0]
+    assert torch.equal(step, (torch.linspace(0, 0.3, 8) > 0.1).float())
 
 
 # -- the edit checks --------------------------------------------------------------------------

@@ -10,14 +10,16 @@ import torch
 from evaluation import paste_sweep, tuning_sweep
 from evaluation.metrics import psnr
 from model import IFcVAEGAN
+from model.paste import Blend
 from model.preprocessing import to_model_input
 from tests.conftest import REPO
 from training.celeba import CelebA, load_crops
 
 
 def test_paste_settings_are_parsed_or_refused() -> None:
-    assert paste_sweep.parse_settings("inf:1,0.1:2") == [(math.inf, 1.0), (0.1, 2.0)]
-    for bad in ("0.1", "a:1", "0.1:1:2", ""):
+    assert paste_sweep.parse_settings("inf:1,0.1:2,0.2:1:0.05") == [Blend(0.0, math.inf, 1.0), Blend(0.0, 0.1, 2.0),
+                                                                     Blend(0.05, 0.2, 1.0)]
+    for bad in ("0.1", "a:1", "0.1:1:2:3", ""):
         with pytest.raises(argparse.ArgumentTypeError, match="full_at:blur"):
             paste_sweep.parse_settings(bad)
 
@@ -30,12 +32,12 @@ def test_paste_sweep_rows_cover_every_setting_attribute_and_direction(celeba_tin
                              "--settings", "inf:1,0:0", "--threads", "1", "--cache-dir", str(tmp_path / "cache"),
                              "--out", str(out)])
     attributes = IFcVAEGAN.load(REPO / "weights").attributes
-    settings = [("decoded", None), (math.inf, 1.0), (0.0, 0.0)]
-    assert {(r["full_at"], r["blur"]) for r in rows} == set(settings)
+    settings = [("decoded", None, None), (math.inf, 1.0, 0.0), (0.0, 0.0, 0.0)]
+    assert {(r["full_at"], r["blur"], r["start"]) for r in rows} == set(settings)
     assert len(rows) == len(settings) * len(attributes) * 2
     for s in settings:
         for a in attributes:
-            cells = [r for r in rows if (r["full_at"], r["blur"]) == s and r["attribute"] == a]
+            cells = [r for r in rows if (r["full_at"], r["blur"], r["start"]) == s and r["attribute"] == a]
             assert sum(r["images"] for r in cells) == 4  # each face edited once, against its label
             assert sum(r["identity_images"] for r in cells) <= 2
     assert all(r["success"] is None or 0 <= r["success"] <= 1 for r in rows)
