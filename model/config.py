@@ -20,8 +20,10 @@ DEFAULT_ATTRIBUTES: tuple[str, ...] = ("Smiling", "Eyeglasses", "Bangs", "No_Bea
 
 #: How the encoder fights the auxiliary net (``ModelConfig.aux_objective``): ``negated_bce`` is the
 #: paper's (minus the auxiliary net's BCE); ``confusion`` pulls the auxiliary net's predictions to the
-#: batch's attribute frequencies (see ``model.losses.adversarial_aux_term``).
-AUX_OBJECTIVES: tuple[str, ...] = ("negated_bce", "confusion")
+#: batch's attribute frequencies; ``balanced``: the auxiliary net learns with class-balanced BCE (a
+#: rare attribute counts as much as a common one) and the encoder pulls its predictions to 1/2 (see
+#: ``model.losses.adversarial_aux_term``).
+AUX_OBJECTIVES: tuple[str, ...] = ("negated_bce", "confusion", "balanced")
 
 #: Names of the loss terms; each has a weight in :attr:`ModelConfig.loss_weights`.
 LOSS_TERMS: tuple[str, ...] = ("rec", "kl", "cls", "cls_rec", "aux", "gan", "rec_feat", "edit_cls", "edit_gan",

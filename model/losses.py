@@ -5,6 +5,7 @@ which is how the paper's ablation is reproduced.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -148,23 +149,37 @@ def adversarial_aux_term(aux_logits: torch.Tensor, y: torch.Tensor, objective: s
     also win by making the auxiliary net confidently wrong, i.e. by keeping the attributes in z.
     ``confusion``: the KL divergence from the batch's attribute frequencies to the auxiliary net's
     predictions (mean over attributes); 0 when z tells the auxiliary net nothing beyond the frequencies.
+    ``balanced``: the KL divergence from 1/2 to its predictions, the answer of a class-balanced
+    auxiliary net (:func:`aux_loss`) that z tells nothing.
     """
     if objective == "negated_bce":
         return -F.binary_cross_entropy_with_logits(aux_logits, y)
-    freq = y.mean(0, keepdim=True).expand_as(aux_logits)
-    return F.binary_cross_entropy_with_logits(aux_logits, freq) - aux_floor(y)
+    target = torch.full_like(aux_logits, 0.5) if objective == "balanced" else y.mean(0, keepdim=True).expand_as(aux_logits)
+    return F.binary_cross_entropy_with_logits(aux_logits, target) - aux_floor(y, objective)
 
 
-def aux_floor(y: torch.Tensor) -> torch.Tensor:
-    """The auxiliary net's BCE when z tells it nothing: the entropy of the batch's attribute
-    frequencies (mean over attributes). Its BCE well below this means z carries attributes."""
+def class_balance(y: torch.Tensor) -> torch.Tensor:
+    """Per-element weights that give each attribute's positives and negatives in the batch half of
+    its weight each (mean weight 1); a class the batch lacks weighs as if it had one member."""
+    freq = y.mean(0, keepdim=True).clamp(1 / len(y), 1 - 1 / len(y))
+    return torch.where(y > 0.5, 0.5 / freq, 0.5 / (1 - freq))
+
+
+def aux_floor(y: torch.Tensor, objective: str = "confusion") -> torch.Tensor:
+    """The auxiliary net's loss when z tells it nothing (mean over attributes): the entropy of the
+    batch's attribute frequencies, or ln 2 for the class-balanced net. Its loss well below this
+    means z carries attributes."""
+    if objective == "balanced":
+        return torch.tensor(math.log(2.0), device=y.device)
     freq = y.mean(0)
     return -(torch.special.xlogy(freq, freq) + torch.special.xlogy(1 - freq, 1 - freq)).mean()
 
 
 def aux_loss(model: IFcVAEGAN, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The auxiliary net's own loss: predict the true attributes from the (detached) identity code."""
-    return F.binary_cross_entropy_with_logits(model.aux(z.detach()).float(), y)
+    """The auxiliary net's own loss: predict the true attributes from the (detached) identity code
+    (class-balanced BCE under the ``balanced`` objective)."""
+    weight = class_balance(y) if model.config.aux_objective == "balanced" else None
+    return F.binary_cross_entropy_with_logits(model.aux(z.detach()).float(), y, weight=weight)
 
 
 def critic_loss(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

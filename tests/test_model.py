@@ -1,5 +1,6 @@
 """The IFcVAE-GAN module: shapes, config, save/load, editing and the switchable loss terms."""
 import json
+import math
 
 import pytest
 import torch
@@ -8,7 +9,8 @@ import torch.nn.functional as F
 from model import CheckpointError, IFcVAEGAN, ModelConfig
 from model.config import LOSS_TERMS
 from model.losses import (
-    adversarial_aux_term, aux_loss, discriminator_loss, encoder_decoder_losses, feature_distance,
+    adversarial_aux_term, aux_floor, aux_loss, class_balance, discriminator_loss, encoder_decoder_losses,
+    feature_distance,
 )
 
 SMALL = dict(widths=(8, 16, 16, 32), z_dim=12, aux_hidden=32)
@@ -243,6 +245,32 @@ def test_confusion_objective_has_a_floor_that_the_papers_lacks() -> None:
     assert adversarial_aux_term(right, y, "confusion") > 0.1
     assert adversarial_aux_term(wrong, y, "confusion") > adversarial_aux_term(right, y, "confusion")
     assert adversarial_aux_term(wrong, y, "negated_bce") < adversarial_aux_term(at_frequency, y, "negated_bce") - 5
+
+
+def test_balanced_objective_weighs_rare_attributes_like_common_ones() -> None:
+    """Under ``balanced`` the auxiliary net's loss gives each class of each attribute half the weight,
+    so that predicting the majority class no longer beats reading z; the encoder's term is 0 exactly
+    when the auxiliary net answers 1/2, and the floor is ln 2."""
+    torch.manual_seed(0)
+    y = torch.zeros(8, 2)
+    y[0, 0] = 1.0  # a rare attribute: 1 of 8
+    y[:, 1] = torch.tensor([1.0, 0.0] * 4)
+    w = class_balance(y)
+    torch.testing.assert_close(w.mean(0), torch.ones(2))
+    torch.testing.assert_close((w * y).sum(0), (w * (1 - y)).sum(0))  # positives weigh as much as negatives
+    half = torch.zeros(8, 2)
+    assert adversarial_aux_term(half, y, "balanced").abs() < 1e-6
+    assert adversarial_aux_term(torch.logit(y.mean(0, keepdim=True)).expand_as(y), y, "balanced") > 0.1
+    torch.testing.assert_close(aux_floor(y, "balanced"), torch.tensor(math.log(2.0)))
+    m = IFcVAEGAN(ModelConfig(aux_objective="balanced", attributes=("Eyeglasses", "Smiling"), **SMALL))
+    majority = torch.tensor([[-20.0, 0.0]]).expand(8, 2)  # "never" for the rare one: right on 7 of 8
+    plain = F.binary_cross_entropy_with_logits(majority, y)
+    with torch.no_grad():
+        for p in m.aux.parameters():
+            p.zero_()
+        m.aux.net[-1].bias.copy_(majority[0])
+    balanced = aux_loss(m, torch.zeros(8, SMALL["z_dim"]), y)
+    assert balanced > 3 * plain  # the balanced net is punished for ignoring the rare positives
 
 
 def test_confusion_objective_trains_the_encoder_only_through_z() -> None:

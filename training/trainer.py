@@ -136,7 +136,7 @@ class Trainer:
         if self.weights["aux"]:
             for _ in range(self.aux_steps):
                 logs["aux_net"] = self.aux_step(outs["z"], y)
-            logs["aux_floor"] = aux_floor(y)
+            logs["aux_floor"] = aux_floor(y, self.model.config.aux_objective)
         if self.model.critic is not None:
             logs["critic"] = self.critic_step(x, y)
         if self.weights["gan"]:
