@@ -58,6 +58,15 @@ def test_resume_continues_exactly(celeba_tiny: Path, tmp_path: Path) -> None:
         assert (a[k] - b[k]).abs().max() < 1e-5, k
 
 
+def test_csv_logs_gain_the_columns_that_newer_code_adds(tmp_path: Path) -> None:
+    from training.train import append_csv
+    path = tmp_path / "val.csv"
+    append_csv(path, {"epoch": 1, "acc": 0.5}, ["epoch", "acc"])
+    append_csv(path, {"epoch": 2, "acc": 0.6, "repaint": 0.3}, ["epoch", "acc", "repaint"])
+    append_csv(path, {"epoch": 3, "acc": 0.7}, ["epoch", "acc"])
+    assert path.read_text().splitlines() == ["epoch,acc,repaint", "1,0.5,", "2,0.6,0.3", "3,0.7,"]
+
+
 def test_resume_may_change_the_schedule_and_records_it(tmp_path: Path) -> None:
     """``--resume`` keeps the run's options, except per-call ones and schedule options given again."""
     from training.train import parse_args, run_args

@@ -194,7 +194,21 @@ class Budget:
 
 
 def append_csv(path: Path, row: dict[str, object], fields: list[str]) -> None:
-    new = not path.exists()
+    """Append ``row``; if the file's header lacks some of ``fields`` (a run resumed by newer code
+    that logs more), rewrite it with the columns of both, earlier rows left blank in the new ones."""
+    if path.exists():
+        with path.open(newline="") as f:
+            old = list(csv.DictReader(f))
+            header = list(old[0].keys()) if old else []
+        if header and set(fields) - set(header):
+            fields = header + [k for k in fields if k not in header]
+            with path.open("w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=fields, restval="")
+                writer.writeheader()
+                writer.writerows(old)
+        else:
+            fields = header or fields
+    new = not path.exists() or path.stat().st_size == 0
     with path.open("a", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields, restval="")
         if new:
