@@ -21,9 +21,9 @@ MASK_AXES: tuple[float, float] = (0.46, 0.48)
 MASK_CORE: float = 0.65
 #: ``paste="detail"``: where the edit changes a crop pixel by less than this (0-1 scale), the photo keeps
 #: its own detail (plus the change); see :func:`replace_weight`.
-REPLACE_FROM: float = 0.0
+REPLACE_FROM: float = 0.05
 #: Where the edit changes a crop pixel by this much, the decoded edit replaces the photo's own detail.
-REPLACE_FULL_AT: float = 0.1
+REPLACE_FULL_AT: float = 0.25
 #: Gaussian sigma, in crop pixels, that smooths the change before it is weighed.
 REPLACE_BLUR: float = 1.0
 

@@ -81,7 +81,7 @@ def test_validation_measures_how_much_of_the_face_an_edit_repaints(monkeypatch: 
     """``repaint_<attr>``: 1 where flipping the attribute changes the whole face by more than the
     paste's threshold, 0 where the flip changes nothing."""
     model = IFcVAEGAN(ModelConfig(**SMALL))
-    monkeypatch.setattr(model, "decode", lambda mu, y: (0.5 + 0.3 * y[:, :1, None, None]).expand(len(y), 3, 64, 64))
+    monkeypatch.setattr(model, "decode", lambda mu, y: (0.05 + 0.9 * y[:, :1, None, None]).expand(len(y), 3, 64, 64))
     images = (torch.rand(6, 3, 64, 64) * 255).to(torch.uint8)
     metrics = validate(model, images, (torch.rand(6, 6) > 0.5).float(), bs=4)
     torch.testing.assert_close(metrics["repaint_Smiling"], 1.0)  # the only attribute the fake decoder draws
