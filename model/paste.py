@@ -38,7 +38,7 @@ class Blend:
 
     @classmethod
     def parse(cls, text: str) -> "Blend":
-        """``"full_at:blur[:start]"``, e.g. ``"0.15:1:0.05"``; ValueError otherwise."""
+        """``"full_at:blur[:start]"`` (start 0 when left out), e.g. ``"0.15:1:0.05"``; ValueError otherwise."""
         values = [float(v) for v in text.split(":")]
         if len(values) not in (2, 3):
             raise ValueError(f"expected full_at:blur[:start], got {text!r}")
