@@ -126,7 +126,8 @@ def blend_note(m: dict[str, Any]) -> str:
     b = m.get("blend")
     if not b:
         return ""
-    start = f"keeps the photo's detail where the edit changes a pixel by at most {b['start']:g}, and " if b["start"] else ""
+    start = (f"keeps the photo's detail where the edit changes a pixel by at most {b['start']:g}, and "
+             if b["start"] else "")
     return (f"The default paste {start}replaces it by the decoded edit fully where the change reaches "
             f"{b['full_at']:g} (0-1 scale, blurred by {b['blur']:g} px). ")
 

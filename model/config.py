@@ -46,8 +46,8 @@ def default_loss_weights() -> dict[str, float]:
     that learns from real images only (frozen for this term) must read the flipped values
     (``edit_cls``), and the discriminator must take the result for real (``edit_gan``; needs ``gan``).
     ``edit_change``: mean absolute difference between that flipped rendering and the reconstruction
-    from the same z (a fixed target: only the edit is pulled), so that an edit changes only what the flipped attributes need (the rest of the
-    face, and with it the person, stays).
+    from the same z (a fixed target: only the edit is pulled), so that an edit changes only what the
+    flipped attributes need (the rest of the face, and with it the person, stays).
 
     Setting a weight to 0 removes the term (and the network it needs is not run). Measured effects
     of the weights are recorded with the runs that measured them (``results/``), not here.

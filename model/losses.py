@@ -154,7 +154,10 @@ def adversarial_aux_term(aux_logits: torch.Tensor, y: torch.Tensor, objective: s
     """
     if objective == "negated_bce":
         return -F.binary_cross_entropy_with_logits(aux_logits, y)
-    target = torch.full_like(aux_logits, 0.5) if objective == "balanced" else y.mean(0, keepdim=True).expand_as(aux_logits)
+    if objective == "balanced":
+        target = torch.full_like(aux_logits, 0.5)
+    else:
+        target = y.mean(0, keepdim=True).expand_as(aux_logits)
     return F.binary_cross_entropy_with_logits(aux_logits, target) - aux_floor(y, objective)
 
 
