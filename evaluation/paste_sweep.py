@@ -38,6 +38,11 @@ SETTINGS: list[Blend] = [Blend(0.0, full_at, blur) for full_at, blur in
 FOCUS = ("Smiling", "Eyeglasses")
 
 
+def setting_key(s: Blend | tuple[str, None]) -> dict[str, Any]:
+    """A row's ``full_at``, ``blur`` and ``start`` for a blend, or for :data:`DECODED` (start None)."""
+    return {"full_at": s[0], "blur": s[1], "start": None} if s == DECODED else vars(s)
+
+
 def parse_settings(text: str) -> list[Blend]:
     """``"inf:1,0.1:1:0.05"`` -> ``[Blend(0, inf, 1), Blend(0.05, 0.1, 1)]`` (``full_at:blur[:start]``)."""
     try:
@@ -81,8 +86,7 @@ def sweep(model: IFcVAEGAN, judge: AttributeJudge, embedder: FaceEmbedder | None
     out = []
     for (s, attr, d), h in hits.items():
         h = torch.cat(h).float()
-        key = {"full_at": s[0], "blur": s[1], "start": None} if s == DECODED else vars(s)
-        out.append({**key, "attribute": attr, "direction": d, "images": len(h),
+        out.append({**setting_key(s), "attribute": attr, "direction": d, "images": len(h),
                     "success": h.mean().item() if len(h) else None, "identity_images": len(same[s, attr, d]),
                     "same_person": float(np.mean(same[s, attr, d])) if same[s, attr, d] else None})
     return out
@@ -97,11 +101,11 @@ def summary(rows: list[dict[str, Any]], settings: list[Blend]) -> list[str]:
     lines = ["full_at blur start   mean over attributes and directions: edit success | same person;  then "
              + ", ".join(f"{a} on/off" for a in FOCUS)]
     for s in [DECODED, *settings]:
-        key = (s[0], s[1], None) if s == DECODED else (s.full_at, s.blur, s.start)
-        cells = [r for r in rows if (r["full_at"], r["blur"], r["start"]) == key]
+        key = setting_key(s)
+        cells = [r for r in rows if all(r[k] == v for k, v in key.items())]
         focus = " ".join(f"{100 * (r['success'] or 0):4.0f}|{100 * (r['same_person'] or 0):3.0f}"
                          for r in cells if r["attribute"] in FOCUS)
-        lines.append(f"{key[0]!s:>8} {key[1]!s:>4} {key[2]!s:>5}   {mean([r['success'] for r in cells])} | "
+        lines.append(f"{key['full_at']!s:>8} {key['blur']!s:>4} {key['start']!s:>5}   {mean([r['success'] for r in cells])} | "
                      f"{mean([r['same_person'] for r in cells])}    {focus}")
     return lines
 

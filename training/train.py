@@ -198,9 +198,10 @@ def append_csv(path: Path, row: dict[str, object], fields: list[str]) -> None:
     that logs more), rewrite it with the columns of both, earlier rows left blank in the new ones."""
     if path.exists():
         with path.open(newline="") as f:
-            old = list(csv.DictReader(f))
-            header = list(old[0].keys()) if old else []
+            header = next(csv.reader(f), [])  # only the header: the log is appended to every few steps
         if header and set(fields) - set(header):
+            with path.open(newline="") as f:
+                old = list(csv.DictReader(f))
             fields = header + [k for k in fields if k not in header]
             with path.open("w", newline="") as f:
                 writer = csv.DictWriter(f, fieldnames=fields, restval="")
