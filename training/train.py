@@ -30,6 +30,7 @@ from model.config import AUX_OBJECTIVES, DEFAULT_ATTRIBUTES, LOSS_TERMS
 from model.preprocessing import to_model_input
 from training.celeba import CelebA, load_crops
 from training.edit_sheet import decoded_rows, save_grid
+from training.grow import grown_state
 from training.sampling import BatchSampler
 from training.trainer import Trainer
 from training.validation import validate
@@ -52,7 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     ap.add_argument("--init", default=None, metavar="CHECKPOINT",
                     help="start from these weights (folder or Hub id, same shapes) with fresh optimisers; "
-                         "a network the checkpoint lacks (the attribute critic) starts fresh")
+                         "a network the checkpoint lacks (the attribute critic) starts fresh; a checkpoint "
+                         "at a smaller --image-size whose --widths end this run's starts the inner blocks")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
     ap.add_argument("--max-minutes", type=float, default=0,
@@ -151,9 +153,17 @@ OPTIONAL_PARTS = ("critic.", "discriminator.embed.")
 
 def init_from(model: IFcVAEGAN, checkpoint: str) -> None:
     """Copy a checkpoint's weights into ``model``; only the optional parts the checkpoint lacks (the
-    attribute critic, a conditional discriminator's embedding) stay fresh."""
-    start = IFcVAEGAN.load(checkpoint).state_dict()
-    own = model.state_dict()
+    attribute critic, a conditional discriminator's embedding) stay fresh. A checkpoint at a smaller
+    image size starts the inner blocks of a grown model (``training.grow``); its outer blocks stay fresh."""
+    source = IFcVAEGAN.load(checkpoint)
+    start, own = source.state_dict(), model.state_dict()
+    if source.config.image_size != model.config.image_size:
+        try:
+            start, copied = grown_state(start, source.config, own, model.config)
+        except ValueError as e:
+            raise SystemExit(f"--init {checkpoint}: {e}") from None
+        print(f"--init {checkpoint}: {copied} of {len(own)} tensors copied into the "
+              f"{model.config.image_size} px model, the rest start fresh")
     fresh = {k for k in own if k.startswith(OPTIONAL_PARTS)} - set(start)
     if {k: v.shape for k, v in start.items()} != {k: v.shape for k, v in own.items() if k not in fresh}:
         raise SystemExit(f"--init {checkpoint}: its shapes differ from this run's config {model.config}")
