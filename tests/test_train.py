@@ -78,8 +78,9 @@ def test_resume_may_change_the_schedule_and_records_it(tmp_path: Path) -> None:
                                  "--lr-decay-start", "700", "--threads", "1"]), lead=True)
     assert (again.lr, again.lr_decay_start, again.threads) == (1e-4, 700, 1)  # --lr is not a schedule option
     assert json.loads((out / "args.json").read_text())["lr_decay_start"] == 700
-    later = run_args(parse_args(["--data", "d", "--out", str(out), "--resume"]), lead=True)
-    assert (later.lr_decay_start, later.lr_decay_steps) == (700, 10000)
+    later = run_args(parse_args(["--data", "d", "--out", str(out), "--resume", "--aux-reset", "500"]), lead=True)
+    assert (later.lr_decay_start, later.lr_decay_steps, later.aux_reset) == (700, 10000, 500)
+    assert json.loads((out / "args.json").read_text())["aux_reset"] == 500
 
 
 @pytest.mark.slow
@@ -131,7 +132,7 @@ def test_edit_recipe_from_a_checkpoint_without_critic(celeba_tiny: Path, tmp_pat
            "--weight", "edit_cls=1000", "--weight", "edit_gan=20", "--weight", "cls_rec=0",
            "--aux-objective", "confusion", "--rare-share", "0.25", "--rare-below", "0.4", "--critic-warmup", "1",
            "--batch-size", "4", "--attributes", "Smiling", "Eyeglasses", "--weight", "edit_change=10",
-           "--conditional-d", "--aux-steps", "2", "--ema-decay", "0.99", "--lr-decay-start", "2",
+           "--conditional-d", "--aux-steps", "2", "--aux-reset", "2", "--ema-decay", "0.99", "--lr-decay-start", "2",
            "--lr-decay-steps", "2"], tmp_path)
     model = IFcVAEGAN.load(second / "last")
     assert model.critic is not None and model.config.loss_weights["edit_cls"] == 1000.0

@@ -149,3 +149,23 @@ def test_a_stronger_adversary_and_a_learning_rate_schedule() -> None:
     assert all(abs(g["lr"] - 1e-4) < 1e-12 for opt in one.optimizers.values() for g in opt.param_groups)
     one.scale_lr(1.0)
     assert one.optimizers["eg"].param_groups[0]["lr"] == 1e-3
+
+
+def test_a_reset_starts_the_auxiliary_net_afresh() -> None:
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(aux_objective="confusion", **SMALL)).train()
+    trainer = Trainer(model, lr=1e-3)
+    x, y = batch()
+    for _ in range(3):
+        trainer.step(x, y)
+    trained, others = snapshot(model.aux), snapshot(model.encoder)
+    assert trainer.optimizers["aux"].state
+    trainer.reset_aux()
+    assert not trainer.optimizers["aux"].state and not changed(others, model.encoder)
+    fresh = model.aux.state_dict()
+    assert all(not torch.equal(trained[k], fresh[k]) for k in fresh)
+    # the fresh weights have the default initialisation's scale, not the trained net's
+    first = model.aux.net[0].weight
+    bound = 1 / first.shape[1] ** 0.5
+    assert first.abs().max() <= bound and first.abs().max() > 0.9 * bound
+    assert "aux_net" in trainer.step(x, y)  # and it trains on

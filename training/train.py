@@ -39,7 +39,7 @@ from training.validation import validate
 PER_CALL = ("data", "out", "resume", "epochs", "max_steps", "max_minutes", "no_progress", "threads",
             "sample_minutes", "ckpt_minutes", "device", "cache_dir")
 #: Schedule options that ``--resume`` changes when they are given (the run's ``args.json`` records it).
-RESCHEDULE = ("lr_decay_start", "lr_decay_steps", "lr_decay_final")
+RESCHEDULE = ("lr_decay_start", "lr_decay_steps", "lr_decay_final", "aux_reset")
 #: Train images whose batch statistics become the averaged weights' batch-norm statistics (--ema-decay).
 CALIBRATION_IMAGES = 1024
 LOG_FIELDS = ["step", "epoch", "elapsed_s", "img_per_s", "total", *LOSS_TERMS, "aux_net", "aux_floor", "critic",
@@ -85,6 +85,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--conditional-d", action="store_true",
                     help="projection discriminator that also reads the attributes each image claims")
     ap.add_argument("--aux-steps", type=int, default=1, help="auxiliary-net updates per step")
+    ap.add_argument("--aux-reset", type=int, default=0, metavar="N",
+                    help="start the auxiliary net afresh every N steps (0: never), so that the encoder keeps "
+                         "facing an adversary that has just learned what z holds; may be given with --resume")
     ap.add_argument("--ema-decay", type=float, default=0.0,
                     help="average the encoder and decoder weights with this decay (e.g. 0.999) and save "
                          "and validate the averaged ones (0: no average)")
@@ -301,6 +304,8 @@ def main(argv: list[str] | None = None) -> None:
             if args.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             trainer.scale_lr(lr_factor(step, args))
+            if args.aux_reset and step > args.critic_warmup and step % args.aux_reset == 0:
+                trainer.reset_aux()
             logs = trainer.step(x, train_y[idx].to(device), critic_only=step < args.critic_warmup)
             step += 1
             n_log += len(idx) * world

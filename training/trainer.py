@@ -155,6 +155,17 @@ class Trainer:
         self._update("eg", total)
         return {"total": total.detach(), **{k: v.detach() for k, v in terms.items()}}, outs
 
+    def reset_aux(self) -> None:
+        """Start the auxiliary net afresh (new weights, empty optimiser state): a new adversary that
+        must find again whatever z still tells about the attributes, which the encoder then removes."""
+        for layer in self.model.aux.modules():
+            if isinstance(layer, torch.nn.Linear):
+                layer.reset_parameters()
+        if self.world > 1:
+            for t in self.model.aux.state_dict().values():
+                dist.broadcast(t, 0)
+        self.optimizers["aux"].state.clear()
+
     def aux_step(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Update the auxiliary net: predict the attributes from the (detached) identity code."""
         with self.autocast(z.device):
