@@ -214,4 +214,4 @@ class LiveEditor:
             mu, probs, reconstructions = self.editor.encode(inputs)
             analysis = Analysis(frame, aligned, inputs, mu.float(), probs.float(), reconstructions.float())
             edited = self.editor.decode_edits(analysis, chosen, changes).float()
-        return self.editor.paste(analysis, chosen, edited)
+        return self.editor.paste(analysis, chosen, edited, changes=changes)

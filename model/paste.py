@@ -6,6 +6,7 @@ seam shows and every pixel outside it keeps its original value.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,6 +27,18 @@ REPLACE_FROM: float = 0.05
 REPLACE_FULL_AT: float = 0.25
 #: Gaussian sigma, in crop pixels, that smooths the change before it is weighed.
 REPLACE_BLUR: float = 1.0
+#: Where on the aligned crop each local attribute lives, as a (centre, semi-axes) ellipse in fractions of
+#: the crop side (x, y), from the landmark template: the eye band with the frames of glasses, the mouth
+#: with the cheeks a smile lifts, the forehead under a fringe, the chin and jaw of a beard.
+#: Inside the regions of the attributes an edit moves, :class:`Blend`'s ``focus_*`` levels apply.
+ATTRIBUTE_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "Eyeglasses": ((0.50, 0.51), (0.31, 0.14)),
+    "Smiling": ((0.50, 0.79), (0.25, 0.15)),
+    "Bangs": ((0.50, 0.24), (0.40, 0.19)),
+    "No_Beard": ((0.50, 0.84), (0.35, 0.20)),
+}
+#: An attribute counts as moved by an edit when its value changes by at least this much.
+MOVED: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -35,29 +48,56 @@ class Blend:
     start: float = REPLACE_FROM
     full_at: float = REPLACE_FULL_AT
     blur: float = REPLACE_BLUR
+    #: Inside the :data:`ATTRIBUTE_REGIONS` of the attributes an edit moves, the ramp runs from
+    #: ``focus_start`` to ``focus_full_at`` instead (lower levels: the region is replaced outright, so the
+    #: photo's own teeth or frames do not show through the edit); ``None``: no focus regions.
+    focus_start: float | None = None
+    focus_full_at: float | None = None
 
     @classmethod
     def parse(cls, text: str) -> "Blend":
-        """``"full_at:blur[:start]"`` (start 0 when left out), e.g. ``"0.15:1:0.05"``; ValueError otherwise."""
+        """``"full_at:blur[:start[:focus_full_at:focus_start]]"`` (start 0 when left out), e.g.
+        ``"0.25:1:0.05"`` or ``"0.25:1:0.05:0.08:0.02"``; ValueError otherwise."""
         values = [float(v) for v in text.split(":")]
-        if len(values) not in (2, 3):
-            raise ValueError(f"expected full_at:blur[:start], got {text!r}")
-        return cls(values[2] if len(values) == 3 else 0.0, values[0], values[1])
+        if len(values) not in (2, 3, 5):
+            raise ValueError(f"expected full_at:blur[:start[:focus_full_at:focus_start]], got {text!r}")
+        focus = (values[4], values[3]) if len(values) == 5 else (None, None)
+        return cls(values[2] if len(values) >= 3 else 0.0, values[0], values[1], *focus)
 
     def __str__(self) -> str:
-        return f"{self.full_at:g}:{self.blur:g}:{self.start:g}"
+        text = f"{self.full_at:g}:{self.blur:g}:{self.start:g}"
+        return text if self.focus_start is None else f"{text}:{self.focus_full_at:g}:{self.focus_start:g}"
+
+    def __post_init__(self) -> None:
+        if (self.focus_start is None) != (self.focus_full_at is None):
+            raise ValueError("give both focus_start and focus_full_at, or neither")
 
 
-@lru_cache(maxsize=32)
-def face_mask(size: int) -> np.ndarray:
-    """``size x size`` float32 feathered ellipse in [0, 1] (smoothstep fall-off)."""
+@lru_cache(maxsize=64)
+def ellipse_mask(size: int, centre: tuple[float, float], axes: tuple[float, float], core: float) -> np.ndarray:
+    """``size x size`` float32 feathered ellipse in [0, 1]: 1 inside ``core`` of its radius, smoothstep
+    fall-off to 0 at the ellipse (``centre`` and ``axes`` in fractions of the side, x then y)."""
     c = (np.arange(size, dtype=np.float64) + 0.5) / size
-    dx = (c[None, :] - MASK_CENTRE[0]) / MASK_AXES[0]
-    dy = (c[:, None] - MASK_CENTRE[1]) / MASK_AXES[1]
-    t = np.clip((1.0 - np.hypot(dx, dy)) / (1.0 - MASK_CORE), 0.0, 1.0)
+    dx = (c[None, :] - centre[0]) / axes[0]
+    dy = (c[:, None] - centre[1]) / axes[1]
+    t = np.clip((1.0 - np.hypot(dx, dy)) / (1.0 - core), 0.0, 1.0)
     mask = (t * t * (3.0 - 2.0 * t)).astype(np.float32)
     mask.flags.writeable = False
     return mask
+
+
+def face_mask(size: int) -> np.ndarray:
+    """The paste's mask: 1 over the face, 0 well inside the crop's border."""
+    return ellipse_mask(size, MASK_CENTRE, MASK_AXES, MASK_CORE)
+
+
+def focus_region(size: int, attributes: Iterable[str]) -> torch.Tensor | None:
+    """``1 x 1 x size x size``: the union of the :data:`ATTRIBUTE_REGIONS` of ``attributes`` (the ones
+    an edit moves), or None when none of them has a region (e.g. Male, Young: the whole face)."""
+    masks = [ellipse_mask(size, *ATTRIBUTE_REGIONS[a], 0.6) for a in attributes if a in ATTRIBUTE_REGIONS]
+    if not masks:
+        return None
+    return torch.from_numpy(np.maximum.reduce(masks))[None, None]
 
 
 def crop_footprint(matrix: np.ndarray, size: int, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
@@ -96,38 +136,50 @@ def paste_into(photo: np.ndarray, matrix: np.ndarray, content: np.ndarray, repla
     photo[y0:y1, x0:x1] = np.clip(np.rint(region), 0, 255).astype(np.uint8)
 
 
-def replace_weight(reconstruction: torch.Tensor, edited: torch.Tensor, blend: Blend = Blend()) -> torch.Tensor:
+def _ramp(change: torch.Tensor, start: float, full_at: float) -> torch.Tensor:
+    """0 up to ``start``, linear to 1 at ``full_at`` (``full_at <= start``: a step at ``start``)."""
+    if full_at > start:
+        return ((change - start) / (full_at - start)).clamp(0, 1)
+    return (change > start).to(change.dtype)
+
+
+def replace_weight(reconstruction: torch.Tensor, edited: torch.Tensor, blend: Blend = Blend(),
+                   region: torch.Tensor | None = None) -> torch.Tensor:
     """``N x 1 x S x S`` share of the photo's own detail that the decoded edit replaces: 0 where the
     edit's change (largest over RGB, Gaussian-blurred with sigma ``blend.blur`` crop pixels) is at
     most ``blend.start``, rising linearly to 1 where it reaches ``blend.full_at`` (``full_at <=
-    start``: a step at ``start``; ``full_at`` infinite: never)."""
+    start``: a step at ``start``; ``full_at`` infinite: never). Inside ``region`` (a
+    :func:`focus_region`, weighed by its feathering) the ramp of ``blend.focus_*`` applies where it
+    replaces more."""
     change = (edited - reconstruction).abs().amax(1, keepdim=True)
     if blend.blur > 0:
         change = TF.gaussian_blur(change, [2 * math.ceil(3 * blend.blur) + 1] * 2, [blend.blur, blend.blur])
-    if blend.full_at > blend.start:
-        return ((change - blend.start) / (blend.full_at - blend.start)).clamp(0, 1)
-    return (change > blend.start).to(change.dtype)
+    weight = _ramp(change, blend.start, blend.full_at)
+    if region is None or blend.focus_start is None:
+        return weight
+    return torch.maximum(weight, region.to(change.dtype) * _ramp(change, blend.focus_start, blend.focus_full_at))
 
 
 def paste_layers(reconstruction: torch.Tensor, edited: torch.Tensor, detail: bool = True,
-                 blend: Blend = Blend()) -> tuple[torch.Tensor, torch.Tensor]:
+                 blend: Blend = Blend(), region: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """What pasting an edit does, at crop resolution: ``(content, replace)`` (``N x 3 x S x S``,
     ``N x 1 x S x S``) such that each pasted pixel is photo + mask * (content - replace * photo).
 
     ``detail=False`` replaces the face by the decoded edit (content = edit, replace = 1). ``detail``
     adds the edit's change (edit - reconstruction) to the photo, keeping its sharpness and identity,
     and where the edit changes much (:func:`replace_weight`) also removes the photo's own detail
-    (photo - reconstruction) there, so that glasses or a closed mouth do not show through.
+    (photo - reconstruction) there, so that glasses or a closed mouth do not show through; ``region``:
+    see :func:`replace_weight`.
     """
     if not detail:
         return edited, torch.ones_like(edited[:, :1])
-    replace = replace_weight(reconstruction, edited, blend)
+    replace = replace_weight(reconstruction, edited, blend, region)
     return edited - (1 - replace) * reconstruction, replace
 
 
 def add_change(original: torch.Tensor, reconstruction: torch.Tensor, edited: torch.Tensor,
-               blend: Blend = Blend()) -> torch.Tensor:
+               blend: Blend = Blend(), region: torch.Tensor | None = None) -> torch.Tensor:
     """``paste="detail"`` at crop resolution (``original`` is the crop, all ``N x 3 x S x S`` in [0, 1])."""
-    content, replace = paste_layers(reconstruction, edited, True, blend)
+    content, replace = paste_layers(reconstruction, edited, True, blend, region)
     mask = torch.tensor(face_mask(original.shape[-1]), dtype=original.dtype)
     return (original + mask * (content - replace * original)).clamp(0, 1)

@@ -36,7 +36,7 @@ from .faces import Face, FaceDetector, crop_matrix, paste_crop_size, warp_to_cro
 from .ifcvae import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, IFcVAEGAN
 from .images import ImageError
 from .limits import MAX_FACES
-from .paste import Blend, paste_into, paste_layers
+from .paste import MOVED, Blend, focus_region, paste_into, paste_layers
 from .networks import Decoder
 from .preprocessing import CROP_BOX, resize_crop, to_model_input, to_uint8
 from .tuning import decode_each, tune_decoders
@@ -258,15 +258,26 @@ class FaceEditor:
             return self.model.decode(analysis.mu[list(faces)], y)
         return decode_each([analysis.decoders[i] for i in faces], analysis.mu[list(faces)], y)
 
+    def moved_attributes(self, analysis: Analysis, face: int, changes: Mapping[str, float]) -> list[str]:
+        """The attributes ``changes`` moves on that face by at least ``model.paste.MOVED``."""
+        own = analysis.probs[face]
+        return [a for a, v in changes.items()
+                if abs(float(v) - float(own[self.model.config.attributes.index(a)])) >= MOVED]
+
     def paste(self, analysis: Analysis, faces: Sequence[int], edited: torch.Tensor,
-              paste: PasteMode = "detail", deadline: Deadline = NO_DEADLINE) -> np.ndarray:
-        """The photo with the edited crops mapped back into it (original resolution elsewhere)."""
+              paste: PasteMode = "detail", deadline: Deadline = NO_DEADLINE,
+              changes: Mapping[str, float] | None = None) -> np.ndarray:
+        """The photo with the edited crops mapped back into it (original resolution elsewhere);
+        ``changes`` (what was asked of the crops) picks the blend's focus regions."""
         out = analysis.image.copy()
         for i, crop in zip(faces, edited):
             deadline.check()
             face = analysis.faces[i]
+            region = None
+            if changes and self.blend.focus_start is not None:
+                region = focus_region(crop.shape[-1], self.moved_attributes(analysis, i, changes))
             content, replace = paste_layers(analysis.reconstructions[i:i + 1], crop[None], paste == "detail",
-                                           self.blend)
+                                           self.blend, region)
             layers = torch.cat([content[0] * 255.0, replace[0]]).permute(1, 2, 0).numpy()
             up = cv2.resize(layers, (face.size, face.size), interpolation=cv2.INTER_CUBIC)
             paste_into(out, face.matrix, up[..., :3], up[..., 3].clip(0, 1))
@@ -333,7 +344,7 @@ class FaceEditor:
         if paste not in PASTE_MODES:
             raise ValueError(f"paste must be one of {PASTE_MODES}, not {paste!r}")
         edited = self.decode_edits(analysis, faces, changes)
-        image = self.paste(analysis, faces, edited, paste, deadline)
+        image = self.paste(analysis, faces, edited, paste, deadline, changes)
         deadline.check()
         return EditResult(
             image=image,

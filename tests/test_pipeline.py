@@ -14,7 +14,8 @@ from model.edit_check import STRICT_JUDGE_ENV, EditChecker, warp_to_frame
 from model.identity import FaceEmbedder
 from model.ifcvae import CheckpointError
 from model.images import load_image
-from model.paste import Blend, add_change, crop_footprint, face_mask, paste_into, replace_weight
+from model.paste import (ATTRIBUTE_REGIONS, Blend, add_change, crop_footprint, face_mask, focus_region,
+                         paste_into, replace_weight)
 from model.pipeline import Analysis, FaceEditor, NoFaceError
 from model.preprocessing import LANDMARK_TEMPLATE
 from model.strict_judge import SHIPPED_STRICT_JUDGE, StrictJudge
@@ -194,6 +195,42 @@ def test_the_blend_keeps_the_photos_detail_where_the_change_is_under_its_start()
     torch.testing.assert_close(weight, ((torch.linspace(0, 0.3, 8) - 0.1) / 0.1).clamp(0, 1))
     step = replace_weight(reconstruction, edited, Blend(start=0.1, full_at=0.1, blur=0))[0, 0, 0]
     assert torch.equal(step, (torch.linspace(0, 0.3, 8) > 0.1).float())
+
+
+def test_focus_regions_replace_more_inside_the_moved_attributes_region_only() -> None:
+    reconstruction = torch.zeros(1, 3, 64, 64)
+    edited = torch.full((1, 3, 64, 64), 0.08)  # a small change everywhere
+    blend = Blend(start=0.05, full_at=0.25, blur=0, focus_start=0.02, focus_full_at=0.06)
+    mouth = focus_region(64, ["Smiling", "Male"])  # Male has no region: the mouth alone
+    assert focus_region(64, ["Male", "Young"]) is None
+    weight = replace_weight(reconstruction, edited, blend, mouth)[0, 0]
+    y, x = (int(64 * f) for f in reversed(ATTRIBUTE_REGIONS["Smiling"][0]))
+    assert weight[y, x] == 1.0  # the mouth: replaced outright
+    assert torch.allclose(weight[20:30], torch.tensor(0.15))  # the eyes: the global ramp, (0.08 - 0.05) / 0.2
+    assert torch.equal(replace_weight(reconstruction, edited, blend), replace_weight(reconstruction, edited, Blend(
+        start=0.05, full_at=0.25, blur=0)))  # no region: the focus levels play no part
+    assert str(Blend.parse("0.25:1:0.05:0.06:0.02")) == "0.25:1:0.05:0.06:0.02"
+    with pytest.raises(ValueError):
+        Blend.parse("0.25:1:0.05:0.06")
+
+
+def test_the_editor_focuses_on_the_attributes_an_edit_moves(portrait: Analysis, face_editor: FaceEditor,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    own = float(portrait.probs[0, face_editor.attributes.index("Smiling")])
+    changes = {"Smiling": float(own < 0.5), "Male": float(portrait.probs[0, face_editor.attributes.index("Male")])}
+    assert face_editor.moved_attributes(portrait, 0, changes) == ["Smiling"]  # Male set to what it reads
+    default = face_editor.edit(portrait, changes).image
+    monkeypatch.setattr(face_editor, "blend", Blend(focus_start=0.0, focus_full_at=0.01))
+    focused = face_editor.edit(portrait, changes).image
+    diff = changed(focused, default)
+    face = portrait.faces[0]
+    # where the two differ lies inside the mouth's region mapped into the photo (give or take the
+    # smoothing of upsampling the 64 px layers), well below the eyes
+    ys, xs = np.nonzero(diff)
+    crop = np.c_[xs, ys, np.ones_like(xs)] @ face.matrix.T / face.size
+    (cx, cy), (ax, ay) = ATTRIBUTE_REGIONS["Smiling"]
+    assert diff.sum() > 100 and (np.hypot((crop[:, 0] - cx) / ax, (crop[:, 1] - cy) / ay) < 1.25).all()
+    assert crop[:, 1].min() > 0.6
 
 
 # -- the edit checks --------------------------------------------------------------------------
