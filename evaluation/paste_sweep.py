@@ -30,26 +30,32 @@ from training.celeba import CelebA, load_crops
 
 #: The decoded edit itself, without any paste; its rows have ``full_at`` "decoded" and ``blur`` None.
 DECODED: tuple[str, None] = ("decoded", None)
-#: Blend settings swept by default.
-SETTINGS: list[Blend] = [Blend(0.0, full_at, blur) for full_at, blur in
-                         [(math.inf, 1.0), (0.3, 1.0), (0.2, 1.0), (0.15, 1.0), (0.1, 1.0), (0.07, 1.0),
-                          (0.05, 1.0), (0.1, 2.0), (0.05, 2.0), (0.0, 0.0)]] + [Blend(0.05, 0.15), Blend(0.05, 0.25)]
+#: Blend settings swept by default (crop level: no focus regions, which need the edit's attributes).
+SETTINGS: list[Blend] = [Blend(start, full_at, blur, None, None) for start, full_at, blur in
+                         [(0.0, math.inf, 1.0), (0.0, 0.3, 1.0), (0.0, 0.2, 1.0), (0.0, 0.15, 1.0), (0.0, 0.1, 1.0),
+                          (0.0, 0.07, 1.0), (0.0, 0.05, 1.0), (0.0, 0.1, 2.0), (0.0, 0.05, 2.0), (0.0, 0.0, 0.0),
+                          (0.05, 0.15, 1.0), (0.05, 0.25, 1.0)]]
 #: Attributes shown one by one in the printed summary.
 FOCUS = ("Smiling", "Eyeglasses")
 
 
 def setting_key(s: Blend | tuple[str, None]) -> dict[str, Any]:
     """A row's ``full_at``, ``blur`` and ``start`` for a blend, or for :data:`DECODED` (start None)."""
-    return {"full_at": s[0], "blur": s[1], "start": None} if s == DECODED else vars(s)
+    return {"full_at": s[0], "blur": s[1], "start": None} if s == DECODED else {
+        "full_at": s.full_at, "blur": s.blur, "start": s.start}
 
 
 def parse_settings(text: str) -> list[Blend]:
-    """``"inf:1,0.1:1:0.05"`` -> ``[Blend(0, inf, 1), Blend(0.05, 0.1, 1)]`` (``full_at:blur[:start]``)."""
+    """``"inf:1,0.1:1:0.05"`` -> ``[Blend(0, inf, 1), Blend(0.05, 0.1, 1)]`` (``full_at:blur[:start]``;
+    crop level, so without focus regions)."""
     try:
-        return [Blend.parse(item) for item in text.split(",")]
+        settings = [Blend.parse(item) for item in text.split(",")]
     except ValueError:
+        settings = []
+    if not settings or any(b.focus_start is not None for b in settings):
         raise argparse.ArgumentTypeError(f"expected full_at:blur[:start] settings separated by commas, "
-                                         f"got {text!r}") from None
+                                         f"got {text!r}")
+    return settings
 
 
 @torch.inference_mode()

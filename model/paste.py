@@ -28,15 +28,19 @@ REPLACE_FULL_AT: float = 0.25
 #: Gaussian sigma, in crop pixels, that smooths the change before it is weighed.
 REPLACE_BLUR: float = 1.0
 #: Where on the aligned crop each local attribute lives, as a (centre, semi-axes) ellipse in fractions of
-#: the crop side (x, y), from the landmark template: the eye band with the frames of glasses, the mouth
-#: with the cheeks a smile lifts, the forehead under a fringe, the chin and jaw of a beard.
-#: Inside the regions of the attributes an edit moves, :class:`Blend`'s ``focus_*`` levels apply.
+#: the crop side (x, y), from the landmark template: the mouth with the cheeks a smile lifts, the
+#: forehead under a fringe, the chin and jaw of a beard. Inside the regions of the attributes an edit
+#: moves, :class:`Blend`'s ``focus_*`` levels apply. Eyeglasses has none: replacing the eye band
+#: outright costs the person (dlib reads identity mostly from the eyes).
 ATTRIBUTE_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
-    "Eyeglasses": ((0.50, 0.51), (0.31, 0.14)),
-    "Smiling": ((0.50, 0.79), (0.25, 0.15)),
+    "Smiling": ((0.50, 0.80), (0.25, 0.15)),
     "Bangs": ((0.50, 0.24), (0.40, 0.19)),
     "No_Beard": ((0.50, 0.84), (0.35, 0.20)),
 }
+#: Inside those regions the decoded edit replaces the photo's detail from this change on...
+FOCUS_FROM: float = 0.02
+#: ...and fully from this one.
+FOCUS_FULL_AT: float = 0.1
 #: An attribute counts as moved by an edit when its value changes by at least this much.
 MOVED: float = 0.25
 
@@ -51,13 +55,14 @@ class Blend:
     #: Inside the :data:`ATTRIBUTE_REGIONS` of the attributes an edit moves, the ramp runs from
     #: ``focus_start`` to ``focus_full_at`` instead (lower levels: the region is replaced outright, so the
     #: photo's own teeth or frames do not show through the edit); ``None``: no focus regions.
-    focus_start: float | None = None
-    focus_full_at: float | None = None
+    focus_start: float | None = FOCUS_FROM
+    focus_full_at: float | None = FOCUS_FULL_AT
 
     @classmethod
     def parse(cls, text: str) -> "Blend":
-        """``"full_at:blur[:start[:focus_full_at:focus_start]]"`` (start 0 when left out), e.g.
-        ``"0.25:1:0.05"`` or ``"0.25:1:0.05:0.08:0.02"``; ValueError otherwise."""
+        """``"full_at:blur[:start[:focus_full_at:focus_start]]"``, e.g. ``"0.25:1:0.05:0.1:0.02"`` (the
+        app's); start 0 when left out, no focus regions unless both focus levels are given;
+        ValueError otherwise."""
         values = [float(v) for v in text.split(":")]
         if len(values) not in (2, 3, 5):
             raise ValueError(f"expected full_at:blur[:start[:focus_full_at:focus_start]], got {text!r}")

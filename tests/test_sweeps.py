@@ -17,9 +17,10 @@ from training.celeba import CelebA, load_crops
 
 
 def test_paste_settings_are_parsed_or_refused() -> None:
-    assert paste_sweep.parse_settings("inf:1,0.1:2,0.2:1:0.05") == [Blend(0.0, math.inf, 1.0), Blend(0.0, 0.1, 2.0),
-                                                                     Blend(0.05, 0.2, 1.0)]
-    for bad in ("0.1", "a:1", "0.1:1:2:3", ""):
+    assert paste_sweep.parse_settings("inf:1,0.1:2,0.2:1:0.05") == [Blend(0.0, math.inf, 1.0, None, None),
+                                                                     Blend(0.0, 0.1, 2.0, None, None),
+                                                                     Blend(0.05, 0.2, 1.0, None, None)]
+    for bad in ("0.1", "a:1", "0.1:1:2:3", "", "0.25:1:0.05:0.1:0.02"):
         with pytest.raises(argparse.ArgumentTypeError, match="full_at:blur"):
             paste_sweep.parse_settings(bad)
 
