@@ -24,7 +24,8 @@ Reported for the default paste (``detail``), for ``plain`` paste, for decoders t
 Also the z-probe (``evaluation/z_probe.py``) on the whole split's crops, and one contact sheet per
 attribute and direction (``sheets/<attribute>_<on|off>.jpg``: the sample's first 16 faces, photo |
 returned photo). Writes ``--out/metrics.json``, ``--out/results.md``, the sheets, and the same
-``metrics.json`` next to the checkpoint when it is a local folder (and ``--blend`` is the app's).
+``metrics.json`` next to the checkpoint when it is a local folder, ``--blend`` is the app's and the
+split is not ``train`` or ``val`` (runs that pick settings on val leave the published figures alone).
 """
 from __future__ import annotations
 
@@ -347,7 +348,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--cache-dir", default=None, help="where decoded crops are cached (z-probe)")
     ap.add_argument("--blend", type=Blend.parse, default=Blend(), metavar="FULL_AT:BLUR[:START[:FOCUS_FULL_AT:FOCUS_START]]",
                     help=f"the default paste's blend (default: the app's, {Blend()}); with another blend "
-                         "metrics.json is not written next to the checkpoint")
+                         "metrics.json is not written next to the checkpoint (nor for --split train or val)")
     args = ap.parse_args(argv)
     if args.faces < 1 or args.tune_faces < 0 or args.tune_steps < 1:
         ap.error("--faces must be >= 1, --tune-faces >= 0 and --tune-steps >= 1")
@@ -452,11 +453,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(metrics, indent=2)
     (out / "metrics.json").write_text(text)
-    if Path(args.weights).is_dir() and args.blend == Blend():  # the figures of the checkpoint as the app runs it
+    if publishes(args):
         Path(args.weights, "metrics.json").write_text(text)
     (out / "results.md").write_text(markdown_report(metrics))
     print((out / "results.md").read_text())
     return metrics
+
+
+def publishes(args: argparse.Namespace) -> bool:
+    """Whether the run's figures are the checkpoint's own (written next to it): a local checkpoint as the
+    app runs it (its blend), on held-out faces that no setting was picked on (not train or val)."""
+    return Path(args.weights).is_dir() and args.split not in ("train", "val") and args.blend == Blend()
 
 
 if __name__ == "__main__":

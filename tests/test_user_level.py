@@ -15,7 +15,7 @@ from PIL import Image
 
 from evaluation.contact_sheet import sheet_size, tile_origin
 from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
-from evaluation.user_level import DIRECTIONS, SHEET_FACES, choose_faces
+from evaluation.user_level import DIRECTIONS, SHEET_FACES, choose_faces, parse_args, publishes
 from evaluation.report import pct
 from evaluation.user_level_report import comparison_table, user_level_table, variants_table, z_probe_table
 from evaluation.z_probe import z_probe
@@ -195,3 +195,12 @@ def test_face_sample_is_seeded_and_takes_only_faces_eligible_for_the_edit() -> N
     # a larger sample starts with the smaller one (the sheets' first faces do not depend on --faces)
     bigger = choose_faces(labels, ("a", "b"), 3, seed=3)
     assert all(bigger[c][:2] == f for c, f in cells.items())
+
+
+def test_only_held_out_runs_with_the_apps_blend_publish_their_figures(weights_dir: Path) -> None:
+    def args(*extra: str) -> list[str]:
+        return ["--weights", str(weights_dir), "--data", "d", "--out", "o", *extra]
+    assert publishes(parse_args(args("--split", "test")))
+    assert not publishes(parse_args(args("--split", "val")))  # where paste settings are picked
+    assert not publishes(parse_args(args("--split", "test", "--blend", "0.25:1:0.05")))
+    assert not publishes(parse_args(args("--split", "test", "--weights", "someone/model")))
