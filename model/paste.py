@@ -6,7 +6,7 @@ seam shows and every pixel outside it keeps its original value.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,11 +28,13 @@ REPLACE_FULL_AT: float = 0.25
 #: Gaussian sigma, in crop pixels, that smooths the change before it is weighed.
 REPLACE_BLUR: float = 1.0
 #: Where on the aligned crop each local attribute lives, as a (centre, semi-axes) ellipse in fractions of
-#: the crop side (x, y), from the landmark template: the mouth with the cheeks a smile lifts, the
-#: forehead under a fringe, the chin and jaw of a beard. Inside the regions of the attributes an edit
-#: moves, :class:`Blend`'s ``focus_*`` levels apply. Eyeglasses has none: replacing the eye band
-#: outright costs the person (dlib reads identity mostly from the eyes).
+#: the crop side (x, y), from the landmark template: a thin band through the eyes and the bridge of a
+#: pair of glasses (a taller one, reaching the brows, cost the person: dlib reads identity mostly from
+#: the eyes), the mouth with the cheeks a smile lifts, the forehead under a fringe, the chin and jaw of
+#: a beard. Inside the regions of the attributes an edit moves, :class:`Blend`'s ``focus_*`` levels apply
+#: (for :data:`REMOVAL_ONLY` attributes only when the edit lowers them).
 ATTRIBUTE_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "Eyeglasses": ((0.50, 0.51), (0.31, 0.10)),
     "Smiling": ((0.50, 0.80), (0.25, 0.15)),
     "Bangs": ((0.50, 0.24), (0.40, 0.19)),
     "No_Beard": ((0.50, 0.84), (0.35, 0.20)),
@@ -43,6 +45,9 @@ FOCUS_FROM: float = 0.02
 FOCUS_FULL_AT: float = 0.1
 #: An attribute counts as moved by an edit when its value changes by at least this much.
 MOVED: float = 0.25
+#: Attributes whose region is replaced outright only when the edit removes them: old frames must not
+#: show through, but glasses drawn on a face should leave the photo's own eyes behind the lenses.
+REMOVAL_ONLY: frozenset[str] = frozenset({"Eyeglasses"})
 
 
 @dataclass(frozen=True)
@@ -96,10 +101,12 @@ def face_mask(size: int) -> np.ndarray:
     return ellipse_mask(size, MASK_CENTRE, MASK_AXES, MASK_CORE)
 
 
-def focus_region(size: int, attributes: Iterable[str]) -> torch.Tensor | None:
-    """``1 x 1 x size x size``: the union of the :data:`ATTRIBUTE_REGIONS` of ``attributes`` (the ones
-    an edit moves), or None when none of them has a region (e.g. Male, Young: the whole face)."""
-    masks = [ellipse_mask(size, *ATTRIBUTE_REGIONS[a], 0.6) for a in attributes if a in ATTRIBUTE_REGIONS]
+def focus_region(size: int, moves: Mapping[str, float]) -> torch.Tensor | None:
+    """``1 x 1 x size x size``: the union of the :data:`ATTRIBUTE_REGIONS` of the attributes an edit
+    moves (``moves``: attribute -> new value minus the face's own; at least :data:`MOVED` either way,
+    downwards for :data:`REMOVAL_ONLY`), or None when none has a region (e.g. Male, Young: the whole face)."""
+    masks = [ellipse_mask(size, *ATTRIBUTE_REGIONS[a], 0.6) for a, d in moves.items()
+             if a in ATTRIBUTE_REGIONS and abs(d) >= MOVED and not (a in REMOVAL_ONLY and d > 0)]
     if not masks:
         return None
     return torch.from_numpy(np.maximum.reduce(masks))[None, None]

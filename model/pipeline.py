@@ -36,7 +36,7 @@ from .faces import Face, FaceDetector, crop_matrix, paste_crop_size, warp_to_cro
 from .ifcvae import CONFIG_NAME, WEIGHTS_NAME, CheckpointError, IFcVAEGAN
 from .images import ImageError
 from .limits import MAX_FACES
-from .paste import MOVED, Blend, focus_region, paste_into, paste_layers
+from .paste import Blend, focus_region, paste_into, paste_layers
 from .networks import Decoder
 from .preprocessing import CROP_BOX, resize_crop, to_model_input, to_uint8
 from .tuning import decode_each, tune_decoders
@@ -258,11 +258,10 @@ class FaceEditor:
             return self.model.decode(analysis.mu[list(faces)], y)
         return decode_each([analysis.decoders[i] for i in faces], analysis.mu[list(faces)], y)
 
-    def moved_attributes(self, analysis: Analysis, face: int, changes: Mapping[str, float]) -> list[str]:
-        """The attributes ``changes`` moves on that face by at least ``model.paste.MOVED``."""
+    def moves(self, analysis: Analysis, face: int, changes: Mapping[str, float]) -> dict[str, float]:
+        """How far ``changes`` moves each attribute it names on that face (new value minus the face's own)."""
         own = analysis.probs[face]
-        return [a for a, v in changes.items()
-                if abs(float(v) - float(own[self.model.config.attributes.index(a)])) >= MOVED]
+        return {a: float(v) - float(own[self.model.config.attributes.index(a)]) for a, v in changes.items()}
 
     def paste(self, analysis: Analysis, faces: Sequence[int], edited: torch.Tensor,
               paste: PasteMode = "detail", deadline: Deadline = NO_DEADLINE,
@@ -275,7 +274,7 @@ class FaceEditor:
             face = analysis.faces[i]
             region = None
             if changes and self.blend.focus_start is not None:
-                region = focus_region(crop.shape[-1], self.moved_attributes(analysis, i, changes))
+                region = focus_region(crop.shape[-1], self.moves(analysis, i, changes))
             content, replace = paste_layers(analysis.reconstructions[i:i + 1], crop[None], paste == "detail",
                                            self.blend, region)
             layers = torch.cat([content[0] * 255.0, replace[0]]).permute(1, 2, 0).numpy()

@@ -201,8 +201,13 @@ def test_focus_regions_replace_more_inside_the_moved_attributes_region_only() ->
     reconstruction = torch.zeros(1, 3, 64, 64)
     edited = torch.full((1, 3, 64, 64), 0.08)  # a small change everywhere
     blend = Blend(start=0.05, full_at=0.25, blur=0, focus_start=0.02, focus_full_at=0.06)
-    mouth = focus_region(64, ["Smiling", "Male"])  # Male has no region: the mouth alone
-    assert focus_region(64, ["Male", "Young"]) is None
+    mouth = focus_region(64, {"Smiling": 0.9, "Male": -0.9, "Bangs": 0.1})  # no region for Male; Bangs barely moves
+    assert focus_region(64, {"Male": 1.0, "Young": -1.0}) is None
+    eyes = ATTRIBUTE_REGIONS["Eyeglasses"][0]
+    removing = focus_region(64, {"Eyeglasses": -0.8})[0, 0]
+    assert removing[int(64 * eyes[1]), int(64 * eyes[0])] == 1.0  # old frames are replaced outright...
+    assert focus_region(64, {"Eyeglasses": 0.8}) is None  # ...drawn ones leave the photo's eyes behind the lenses
+    assert torch.equal(mouth, focus_region(64, {"Smiling": -0.3}))
     weight = replace_weight(reconstruction, edited, blend, mouth)[0, 0]
     y, x = (int(64 * f) for f in reversed(ATTRIBUTE_REGIONS["Smiling"][0]))
     assert weight[y, x] == 1.0  # the mouth: replaced outright
@@ -218,7 +223,8 @@ def test_the_editor_focuses_on_the_attributes_an_edit_moves(portrait: Analysis, 
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     own = float(portrait.probs[0, face_editor.attributes.index("Smiling")])
     changes = {"Smiling": float(own < 0.5), "Male": float(portrait.probs[0, face_editor.attributes.index("Male")])}
-    assert face_editor.moved_attributes(portrait, 0, changes) == ["Smiling"]  # Male set to what it reads
+    moves = face_editor.moves(portrait, 0, changes)
+    assert abs(moves["Smiling"]) > 0.5 and moves["Male"] == 0.0  # Male set to what it reads
     default = face_editor.edit(portrait, changes).image
     monkeypatch.setattr(face_editor, "blend", Blend(focus_start=0.0, focus_full_at=0.01))
     focused = face_editor.edit(portrait, changes).image
