@@ -130,7 +130,8 @@ def blend_note(m: dict[str, Any]) -> str:
              if b["start"] else "")
     focus = ""
     if b.get("focus_start") is not None:
-        focus = (f"Inside the region of the edited attribute (eye band, mouth, forehead, chin) it replaces from "
+        focus = (f"Inside the region of the edited attribute (mouth, forehead, chin; a thin eye band when glasses "
+                 f"are removed) it replaces from "
                  f"{b['focus_start']:g}, fully from {b['focus_full_at']:g}. ")
     return (f"The default paste {start}replaces it by the decoded edit fully where the change reaches "
             f"{b['full_at']:g} (0-1 scale, blurred by {b['blur']:g} px). {focus}")
