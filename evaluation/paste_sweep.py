@@ -111,8 +111,8 @@ def summary(rows: list[dict[str, Any]], settings: list[Blend]) -> list[str]:
         cells = [r for r in rows if all(r[k] == v for k, v in key.items())]
         focus = " ".join(f"{100 * (r['success'] or 0):4.0f}|{100 * (r['same_person'] or 0):3.0f}"
                          for r in cells if r["attribute"] in FOCUS)
-        lines.append(f"{key['full_at']!s:>8} {key['blur']!s:>4} {key['start']!s:>5}   {mean([r['success'] for r in cells])} | "
-                     f"{mean([r['same_person'] for r in cells])}    {focus}")
+        lines.append(f"{key['full_at']!s:>8} {key['blur']!s:>4} {key['start']!s:>5}   "
+                     f"{mean([r['success'] for r in cells])} | {mean([r['same_person'] for r in cells])}    {focus}")
     return lines
 
 

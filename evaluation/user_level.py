@@ -346,7 +346,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0, help="seed of the face sample and the z-probe")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--cache-dir", default=None, help="where decoded crops are cached (z-probe)")
-    ap.add_argument("--blend", type=Blend.parse, default=Blend(), metavar="FULL_AT:BLUR[:START[:FOCUS_FULL_AT:FOCUS_START]]",
+    ap.add_argument("--blend", type=Blend.parse, default=Blend(),
+                    metavar="FULL_AT:BLUR[:START[:FOCUS_FULL_AT:FOCUS_START]]",
                     help=f"the default paste's blend (default: the app's, {Blend()}); with another blend "
                          "metrics.json is not written next to the checkpoint (nor for --split train or val)")
     args = ap.parse_args(argv)

@@ -39,6 +39,8 @@ ATTRIBUTE_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = 
     "Bangs": ((0.50, 0.24), (0.40, 0.19)),
     "No_Beard": ((0.50, 0.84), (0.35, 0.20)),
 }
+#: The regions are 1 inside this fraction of their radius, feathered to 0 at the ellipse.
+REGION_CORE: float = 0.6
 #: Inside those regions the decoded edit replaces the photo's detail from this change on...
 FOCUS_FROM: float = 0.02
 #: ...and fully from this one.
@@ -105,7 +107,7 @@ def focus_region(size: int, moves: Mapping[str, float]) -> torch.Tensor | None:
     """``1 x 1 x size x size``: the union of the :data:`ATTRIBUTE_REGIONS` of the attributes an edit
     moves (``moves``: attribute -> new value minus the face's own; at least :data:`MOVED` either way,
     downwards for :data:`REMOVAL_ONLY`), or None when none has a region (e.g. Male, Young: the whole face)."""
-    masks = [ellipse_mask(size, *ATTRIBUTE_REGIONS[a], 0.6) for a, d in moves.items()
+    masks = [ellipse_mask(size, *ATTRIBUTE_REGIONS[a], REGION_CORE) for a, d in moves.items()
              if a in ATTRIBUTE_REGIONS and abs(d) >= MOVED and not (a in REMOVAL_ONLY and d > 0)]
     if not masks:
         return None
@@ -190,8 +192,9 @@ def paste_layers(reconstruction: torch.Tensor, edited: torch.Tensor, detail: boo
 
 
 def add_change(original: torch.Tensor, reconstruction: torch.Tensor, edited: torch.Tensor,
-               blend: Blend = Blend(), region: torch.Tensor | None = None) -> torch.Tensor:
-    """``paste="detail"`` at crop resolution (``original`` is the crop, all ``N x 3 x S x S`` in [0, 1])."""
-    content, replace = paste_layers(reconstruction, edited, True, blend, region)
+               blend: Blend = Blend()) -> torch.Tensor:
+    """``paste="detail"`` at crop resolution (``original`` is the crop, all ``N x 3 x S x S`` in [0, 1];
+    no focus regions: those need the edit's attributes, which ``FaceEditor.paste`` has)."""
+    content, replace = paste_layers(reconstruction, edited, True, blend)
     mask = torch.tensor(face_mask(original.shape[-1]), dtype=original.dtype)
     return (original + mask * (content - replace * original)).clamp(0, 1)

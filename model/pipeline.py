@@ -261,7 +261,7 @@ class FaceEditor:
     def moves(self, analysis: Analysis, face: int, changes: Mapping[str, float]) -> dict[str, float]:
         """How far ``changes`` moves each attribute it names on that face (new value minus the face's own)."""
         own = analysis.probs[face]
-        return {a: float(v) - float(own[self.model.config.attributes.index(a)]) for a, v in changes.items()}
+        return {a: float(v) - float(own[self.attributes.index(a)]) for a, v in changes.items()}
 
     def paste(self, analysis: Analysis, faces: Sequence[int], edited: torch.Tensor,
               paste: PasteMode = "detail", deadline: Deadline = NO_DEADLINE,
@@ -272,9 +272,7 @@ class FaceEditor:
         for i, crop in zip(faces, edited):
             deadline.check()
             face = analysis.faces[i]
-            region = None
-            if changes and self.blend.focus_start is not None:
-                region = focus_region(crop.shape[-1], self.moves(analysis, i, changes))
+            region = focus_region(crop.shape[-1], self.moves(analysis, i, changes or {}))
             content, replace = paste_layers(analysis.reconstructions[i:i + 1], crop[None], paste == "detail",
                                            self.blend, region)
             layers = torch.cat([content[0] * 255.0, replace[0]]).permute(1, 2, 0).numpy()
