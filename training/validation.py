@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import torch
 
-from evaluation.metrics import balanced_accuracy
+from evaluation.z_probe import z_probe
 from model import IFcVAEGAN
 from model.paste import face_mask, replace_weight
 from model.preprocessing import to_model_input
+
+
+#: Fewer validation images than this give no z-probe (NaN).
+PROBE_MIN_FACES = 50
 
 
 @torch.no_grad()
@@ -14,8 +18,9 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     """On uint8 crops and their labels:
 
     - ``acc_<attr>``, ``acc_mean``: the encoder head's accuracy; ``rec_mse``: reconstruction MSE;
-    - ``probe_<attr>``: the auxiliary net's balanced accuracy from the posterior mean (how much of
-      each attribute z still tells; 0.5 = none);
+    - ``probe_<attr>``: the z-probe, i.e. the balanced accuracy of a fresh MLP fitted on the
+      posterior means of part of the images and scored on the rest (how much of each attribute z
+      still tells; 0.5 = none; NaN under ``PROBE_MIN_FACES`` images);
     - ``repaint_<attr>``, ``repaint_mean``: for a single-attribute flip, the share of the face (the
       paste mask's weight) whose own detail the default paste replaces by the decoded edit (the
       rest keeps the photo's pixels plus the edit's change); the person is lost where it is high;
@@ -24,7 +29,7 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     """
     model.eval()
     device = next(model.parameters()).device
-    heads, probes, critics, edits, repaints, se = [], [], [], [], [], 0.0
+    heads, mus, critics, edits, repaints, se = [], [], [], [], [], 0.0
     mask = torch.tensor(face_mask(model.config.image_size), device=device)
     for i in range(0, len(images), bs):
         x = to_model_input(images[i:i + bs]).to(device)
@@ -33,7 +38,7 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
         rec = model.decode(mu, y_hat)
         se += (rec - x).pow(2).mean(dim=(1, 2, 3)).sum().item()
         heads.append(logits.cpu() > 0)
-        probes.append(model.aux(mu).cpu() > 0)
+        mus.append(mu.float().cpu())
         flips = []
         for j in range(len(model.attributes)):
             y = y_hat.clone()
@@ -51,8 +56,9 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     out = {f"acc_{a}": acc[j].item() for j, a in enumerate(model.attributes)}
     out["acc_mean"] = acc.mean().item()
     out["rec_mse"] = se / len(images)
-    probe = balanced_accuracy(torch.cat(probes), truth)
-    out |= {f"probe_{a}": probe[j].item() for j, a in enumerate(model.attributes)}
+    probe = (z_probe(torch.cat(mus), truth, torch.cat(heads), model.attributes)["mlp"]
+             if len(images) >= PROBE_MIN_FACES else {})
+    out |= {f"probe_{a}": float("nan") if probe.get(a) is None else probe[a] for a in model.attributes}
     repaint = torch.cat(repaints).mean(0)
     out |= {f"repaint_{a}": repaint[j].item() for j, a in enumerate(model.attributes)}
     out["repaint_mean"] = repaint.mean().item()
