@@ -1,24 +1,27 @@
 """Fake attributes painted on real faces, and how often each attribute reader takes them for real.
 
-The shipped editor "adds glasses" by painting a soft dark band across the eyes and "adds a smile" by
-smudging the mouth. These painters make the same kinds of smudge on real CelebA frames, without
-adding the attribute:
+A weak editor "adds glasses" by painting a soft dark band across the eyes and "adds a smile" by
+smudging the mouth (the first checkpoint, v1, did both). These painters make the same kinds of smudge
+on real CelebA frames, without adding the attribute:
 
 * ``eye_band``: a dark, soft-edged band across both eyes, darker over each eye, over a softened
-  eye region (what the shipped model draws for Eyeglasses=1);
+  eye region (what v1 drew for Eyeglasses=1);
 * ``eye_blur``: the eye region blurred;
 * ``mouth_blur``: the mouth region blurred;
 * ``mouth_dark``: the mouth region darkened;
 * ``ghost_glasses`` and ``ghost_glasses_dark``: the eye region of a real face *with* glasses (the
   donor), blurred so that its frames become soft smears and blended at partial opacity over the eyes
-  of a face without glasses, plain or darkened (what the shipped model's failed "add glasses" edits
-  look like: faint, blurred, see-through outlines of frames).
+  of a face without glasses, plain or darkened (what failed "add glasses" edits look like: faint,
+  blurred, see-through outlines of frames);
+* ``ghost_smile``: the mouth region of a real *smiling* face (the donor), blurred so that lips and
+  teeth become a soft light smear, blended over the mouth of a face that is not smiling (what a
+  weak "add a smile" edit looks like).
 
 Eye fakes are made from faces without glasses and should be read "no glasses"; mouth fakes from
 faces that are not smiling and should be read "not smiling". Beside them, ``soft_60`` and ``soft_40``
-make real faces *with* glasses as soft as a decoder's output (the frame resized down so the face is
-60 or 40 px wide, and back up; 40 px is the editor's own 64 px crop); these should still be read
-"glasses"::
+make real faces *with* glasses, and real *smiling* faces, as soft as a decoder's output (the frame
+resized down so the face is 60 or 40 px wide, and back up; 40 px is the editor's own 64 px crop);
+these should still be read "glasses" / "smiling"::
 
     python -m evaluation.fakes --data ../shared/celeba --split test --n 500
 
@@ -49,11 +52,10 @@ from model.preprocessing import CELEBA_FRAME, LANDMARK_TEMPLATE
 #: CelebA's own landmark file (optional in a CelebA folder; otherwise :data:`LANDMARK_TEMPLATE`).
 LANDMARKS_FILE = "list_landmarks_align_celeba.txt"
 
-#: The attribute each fake imitates (or each softening keeps): eye kinds Eyeglasses, mouth kinds Smiling.
+#: The attribute each fake imitates: eye kinds Eyeglasses, mouth kinds Smiling.
 FAKE_ATTRIBUTE: dict[str, str] = {"eye_band": "Eyeglasses", "eye_blur": "Eyeglasses",
                                   "ghost_glasses": "Eyeglasses", "ghost_glasses_dark": "Eyeglasses",
-                                  "mouth_blur": "Smiling", "mouth_dark": "Smiling",
-                                  "soft_60": "Eyeglasses", "soft_40": "Eyeglasses"}
+                                  "mouth_blur": "Smiling", "mouth_dark": "Smiling", "ghost_smile": "Smiling"}
 #: A face's width in eye distances (cheek to cheek at the eyes, CelebA aligned frames).
 FACE_WIDTH = 2.5
 
@@ -150,6 +152,21 @@ def paint_mouth_dark(image: torch.Tensor, landmarks: np.ndarray, darkness: float
     return out * (1 - darkness * mask)
 
 
+def _paint_ghost(image: torch.Tensor, centre: tuple[float, float], scale: float, donor: torch.Tensor,
+                 donor_centre: tuple[float, float], opacity: float, sigma: float, darkness: float,
+                 width: float, height: float) -> torch.Tensor:
+    """The region of ``donor`` around ``donor_centre`` moved onto ``centre`` of ``image``, blurred by
+    ``sigma``, darkened by ``darkness`` and blended at ``opacity`` through a soft ellipse of
+    ``width`` x ``height`` (``sigma``, ``width`` and ``height`` in units of ``scale`` pixels)."""
+    _, h, w = image.shape
+    (cx, cy), (dx, dy) = centre, donor_centre
+    moved = torch.roll(donor, (round(cy - dy), round(cx - dx)), dims=(1, 2))
+    mask = soft_ellipse(h, w, cx, cy, 0.5 * width * scale, 0.5 * height * scale, 0.5)
+    ghost = blur_inside(moved, (mask > 0).float(), sigma * scale) * (1 - darkness)
+    alpha = opacity * mask
+    return image * (1 - alpha) + ghost * alpha
+
+
 def paint_ghost_glasses(image: torch.Tensor, landmarks: np.ndarray, donor: torch.Tensor,
                         donor_landmarks: np.ndarray | None = None, opacity: float = 0.5, sigma: float = 0.08,
                         darkness: float = 0.0, width: float = 2.4, height: float = 0.9) -> torch.Tensor:
@@ -157,14 +174,22 @@ def paint_ghost_glasses(image: torch.Tensor, landmarks: np.ndarray, donor: torch
     its landmarks ``donor_landmarks``, by default ``landmarks``) blurred by ``sigma`` eye distances,
     moved onto ``image``'s eyes, darkened by ``darkness`` and blended at ``opacity`` through a soft
     ellipse of ``width`` x ``height`` eye distances."""
-    _, h, w = image.shape
     cx, cy, d = _eye_geometry(landmarks)
     dx, dy, _ = _eye_geometry(landmarks if donor_landmarks is None else donor_landmarks)
-    moved = torch.roll(donor, (round(cy - dy), round(cx - dx)), dims=(1, 2))
-    mask = soft_ellipse(h, w, cx, cy, 0.5 * width * d, 0.5 * height * d, 0.5)
-    ghost = blur_inside(moved, (mask > 0).float(), sigma * d) * (1 - darkness)
-    alpha = opacity * mask
-    return image * (1 - alpha) + ghost * alpha
+    return _paint_ghost(image, (cx, cy), d, donor, (dx, dy), opacity, sigma, darkness, width, height)
+
+
+def paint_ghost_smile(image: torch.Tensor, landmarks: np.ndarray, donor: torch.Tensor,
+                      donor_landmarks: np.ndarray | None = None, opacity: float = 0.7, sigma: float = 0.08,
+                      width: float = 1.5, height: float = 0.8) -> torch.Tensor:
+    """A ghost smile: the mouth region of ``donor`` (a real smiling face, the same size as ``image``,
+    its landmarks ``donor_landmarks``, by default ``landmarks``) blurred by ``sigma`` mouth widths,
+    moved onto ``image``'s mouth and blended at ``opacity`` through a soft ellipse of ``width`` x
+    ``height`` mouth widths."""
+    cx, cy, m = _mouth_geometry(landmarks)
+    dx, dy, _ = _mouth_geometry(landmarks if donor_landmarks is None else donor_landmarks)
+    return _paint_ghost(image, (cx, cy + 0.05 * m), m, donor, (dx, dy + 0.05 * m), opacity, sigma, 0.0,
+                        width, height)
 
 
 def paint_ghost_glasses_dark(image: torch.Tensor, landmarks: np.ndarray, donor: torch.Tensor,
@@ -186,10 +211,10 @@ def soften_face(image: torch.Tensor, landmarks: np.ndarray, face_px: float) -> t
 FAKES: dict[str, Callable[..., torch.Tensor]] = {
     "eye_band": paint_eye_band, "eye_blur": paint_eye_blur,
     "ghost_glasses": paint_ghost_glasses, "ghost_glasses_dark": paint_ghost_glasses_dark,
-    "mouth_blur": paint_mouth_blur, "mouth_dark": paint_mouth_dark,
+    "mouth_blur": paint_mouth_blur, "mouth_dark": paint_mouth_dark, "ghost_smile": paint_ghost_smile,
 }
-#: The fakes made from a donor face with glasses.
-DONOR_FAKES = frozenset({"ghost_glasses", "ghost_glasses_dark"})
+#: The fakes made from a donor face that has the attribute they imitate (glasses, a smile).
+DONOR_FAKES = frozenset({"ghost_glasses", "ghost_glasses_dark", "ghost_smile"})
 #: Softenings that keep the attribute (real faces as soft as a decoder draws them): kind -> face width in px.
 SOFTENINGS: dict[str, float] = {"soft_60": 60.0, "soft_40": 40.0}
 
@@ -210,8 +235,8 @@ def make_fake(frame: Image.Image, kind: str, landmarks: np.ndarray | None = None
 
     ``landmarks`` are the face's 5 landmarks in the frame's pixels; by default the CelebA mean
     (:data:`LANDMARK_TEMPLATE`) scaled to the frame's size. The kinds of :data:`DONOR_FAKES` need
-    ``donor``, an aligned frame of a face with glasses (resized to the frame's size), with its
-    landmarks ``donor_landmarks`` in the donor's pixels (by default the mean).
+    ``donor``, an aligned frame of a face with the attribute they imitate (resized to the frame's
+    size), with its landmarks ``donor_landmarks`` in the donor's pixels (by default the mean).
     """
     if kind not in FAKES and kind not in SOFTENINGS:
         raise ValueError(f"unknown fake {kind!r}; one of {sorted([*FAKES, *SOFTENINGS])}")
@@ -222,7 +247,7 @@ def make_fake(frame: Image.Image, kind: str, landmarks: np.ndarray | None = None
         fake = soften_face(image, landmarks, SOFTENINGS[kind])
     elif kind in DONOR_FAKES:
         if donor is None:
-            raise ValueError(f"the {kind} fake needs a donor face with glasses")
+            raise ValueError(f"the {kind} fake needs a donor face with {FAKE_ATTRIBUTE[kind]}")
         scale = np.array(frame.size) / np.array(donor.size)
         donor_lm = (template_landmarks(donor.size) if donor_landmarks is None else donor_landmarks) * scale
         fake = FAKES[kind](image, landmarks, _to_tensor(donor.resize(frame.size, Image.BICUBIC)), donor_lm)
@@ -292,17 +317,18 @@ def head_reader(folder: str | Path = "weights") -> Reader:
 def fooled_rates(frames: Sequence[Image.Image], readers: dict[str, Reader], kinds: Sequence[str],
                  landmarks: Sequence[np.ndarray | None] | None = None,
                  donors: Sequence[Image.Image] = (), donor_landmarks: Sequence[np.ndarray | None] | None = None,
-                 batch: int = 50) -> dict[str, dict[str, float]]:
+                 batch: int = 50, attribute: str | None = None) -> dict[str, dict[str, float]]:
     """Share of ``frames`` made into each kind of fake (or softening) that each reader reads as having
-    its attribute (probability > 0.5); ``"none"`` is the same on the untouched frames.
+    ``attribute`` (by default the one the first kind imitates; probability > 0.5); ``"none"`` is the
+    same on the untouched frames.
 
     Donor fakes of frame ``i`` take ``donors[i % len(donors)]`` (with its landmarks, if given).
     """
     landmarks = list(landmarks) if landmarks is not None else [None] * len(frames)
     donor_landmarks = list(donor_landmarks) if donor_landmarks is not None else [None] * len(donors)
+    attribute = attribute or FAKE_ATTRIBUTE[kinds[0]]
     out: dict[str, dict[str, float]] = {}
     for kind in ["none", *kinds]:
-        attribute = FAKE_ATTRIBUTE[kinds[0]] if kind == "none" else FAKE_ATTRIBUTE[kind]
         hits = {name: 0 for name in readers}
         for i in range(0, len(frames), batch):
             chunk = frames[i:i + batch]
@@ -321,7 +347,7 @@ def _donor(i: int, kind: str, donors: Sequence[Image.Image],
     if kind not in DONOR_FAKES:
         return None, None
     if not donors:
-        raise ValueError(f"the {kind} fake needs donor faces with glasses")
+        raise ValueError(f"the {kind} fake needs donor faces with {FAKE_ATTRIBUTE[kind]}")
     return donors[i % len(donors)], donor_landmarks[i % len(donors)]
 
 
@@ -336,27 +362,31 @@ def markdown_table(rates: dict[str, dict[str, dict[str, float]]], counts: dict[s
     return "\n".join(lines)
 
 
-#: The report's groups: name, the attribute column (0 Eyeglasses, 1 Smiling), its value, the kinds.
-GROUPS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
-    ("no glasses", 0, 0, ("eye_band", "eye_blur", "ghost_glasses", "ghost_glasses_dark")),
-    ("glasses", 0, 1, tuple(SOFTENINGS)),
-    ("not smiling", 1, 0, ("mouth_blur", "mouth_dark")),
+#: The report's groups: name, the attribute read, its value on the group's faces, the kinds made of
+#: them, and the group whose faces are the donors of its ghosts (None: no ghosts).
+GROUPS: tuple[tuple[str, str, int, tuple[str, ...], str | None], ...] = (
+    ("no glasses", "Eyeglasses", 0, ("eye_band", "eye_blur", "ghost_glasses", "ghost_glasses_dark"), "glasses"),
+    ("glasses", "Eyeglasses", 1, tuple(SOFTENINGS), None),
+    ("not smiling", "Smiling", 0, ("mouth_blur", "mouth_dark", "ghost_smile"), "smiling"),
+    ("smiling", "Smiling", 1, tuple(SOFTENINGS), None),
 )
 
 
 def report(data: str | Path, split: str, n: int, readers: dict[str, Reader],
            seed: int = 0) -> dict[str, Any]:
     """Rates on up to ``n`` faces of ``split`` per group of :data:`GROUPS`: eye fakes on faces without
-    glasses (ghosts made of the group "glasses", faces of the same split), softenings on faces with
-    glasses, mouth fakes on faces not smiling."""
+    glasses (ghosts made of the group "glasses", faces of the same split), mouth fakes on faces not
+    smiling (ghosts made of the group "smiling"), softenings on faces with glasses and on smiling faces."""
     from training.celeba import CelebA
 
     celeba = CelebA(data, split)
-    labels = celeba.labels(("Eyeglasses", "Smiling"))
+    attributes = sorted({attribute for _, attribute, _, _, _ in GROUPS})
+    labels = celeba.labels(attributes)
     all_landmarks = read_landmarks(data)
     rng = random.Random(seed)
     chosen = {}
-    for group, column, value, _ in GROUPS:
+    for group, attribute, value, _, _ in GROUPS:
+        column = attributes.index(attribute)
         pool = [celeba.names[i] for i in torch.nonzero(labels[:, column] == value).flatten().tolist()]
         names = sorted(rng.sample(pool, min(n, len(pool))))
         frames = []
@@ -364,9 +394,9 @@ def report(data: str | Path, split: str, n: int, readers: dict[str, Reader],
             with Image.open(celeba.image_path(name)) as im:
                 frames.append(im.convert("RGB"))
         chosen[group] = frames, [all_landmarks[name] for name in names] if all_landmarks else None
-    donors, donor_landmarks = chosen["glasses"]
-    rates = {group: fooled_rates(chosen[group][0], readers, kinds, chosen[group][1], donors, donor_landmarks)
-             for group, _, _, kinds in GROUPS}
+    rates = {group: fooled_rates(chosen[group][0], readers, kinds, chosen[group][1],
+                                 *(chosen[donor_group] if donor_group else ((), None)), attribute=attribute)
+             for group, attribute, _, kinds, donor_group in GROUPS}
     counts = {group: len(chosen[group][0]) for group in chosen}
     return {"split": split, "faces": counts, "landmarks": "CelebA file" if all_landmarks else "CelebA mean",
             "fooled": rates, "table": markdown_table(rates, counts)}
@@ -378,7 +408,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--data", required=True, help="CelebA folder (CelebA's own layout)")
     ap.add_argument("--split", default="test", choices=("train", "val", "test"))
     ap.add_argument("--n", type=int, default=500,
-                    help="faces per group (without glasses; with glasses; not smiling), at most")
+                    help="faces per group (without glasses; with glasses; not smiling; smiling), at most")
     ap.add_argument("--strict-judge", default="strict_judge", help="strict judge folder")
     ap.add_argument("--judge", default="judge", help="64 px judge folder")
     ap.add_argument("--weights", default="weights", help="editor checkpoint (its encoder head)")

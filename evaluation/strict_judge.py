@@ -44,7 +44,8 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 from tqdm import tqdm
 
-from evaluation.fakes import paint_eye_band, paint_eye_blur, paint_ghost_glasses, paint_mouth_blur, paint_mouth_dark
+from evaluation.fakes import (paint_eye_band, paint_eye_blur, paint_ghost_glasses, paint_ghost_smile, paint_mouth_blur,
+                              paint_mouth_dark)
 from evaluation.metrics import accuracy, balanced_accuracy
 from model.config import DEFAULT_ATTRIBUTES
 from model.ifcvae import CONFIG_NAME, WEIGHTS_NAME
@@ -97,15 +98,19 @@ class Augment:
     Smudges over the eyes of faces without glasses and over the mouth of faces not smiling
     (random versions of ``evaluation.fakes``' painters, ``occlusion`` the chance for each), ghost
     glasses made of ``donors`` (uint8 ``N x 3 x S x S`` inputs at cache size of faces with glasses;
-    ``ghosts`` the chance on a face without glasses, instead of an eye smudge), then a flip, a
-    random crop and scale, colour jitter, lowered resolution (``low_resolution`` the chance),
-    Gaussian blur, JPEG and Gaussian noise.
+    ``ghosts`` the chance on a face without glasses, instead of an eye smudge), ghost smiles made of
+    ``smile_donors`` (the same, of smiling faces; ``ghost_smiles`` the chance on a face not smiling,
+    instead of a mouth smudge), then a flip, a random crop and scale, colour jitter, lowered
+    resolution (``low_resolution`` the chance), Gaussian blur, JPEG and Gaussian noise.
     """
 
     def __init__(self, size: int, cache_size: int, occlusion: float, seed: int = 0,
-                 donors: torch.Tensor | None = None, ghosts: float = 0.0, low_resolution: float = 0.3) -> None:
+                 donors: torch.Tensor | None = None, ghosts: float = 0.0, low_resolution: float = 0.3,
+                 smile_donors: torch.Tensor | None = None, ghost_smiles: float = 0.0) -> None:
         self.size, self.occlusion, self.low_resolution_chance = size, occlusion, low_resolution
         self.donors, self.ghosts = donors, ghosts if donors is not None and len(donors) else 0.0
+        self.smile_donors = smile_donors
+        self.ghost_smiles = ghost_smiles if smile_donors is not None and len(smile_donors) else 0.0
         self.landmarks = region_landmarks(cache_size)
         self.rng = random.Random(seed)
         self.geometric = v2.Compose([v2.RandomHorizontalFlip(),
@@ -155,6 +160,22 @@ class Augment:
                                 sigma=0.04 * 5 ** blur, darkness=darkness, width=u(2.0, 2.8), height=u(0.7, 1.1))
         return TF.to_dtype(x.clamp(0, 1), torch.uint8, scale=True)
 
+    def ghost_smile(self, image: torch.Tensor) -> torch.Tensor:
+        """A random ghost smile on a uint8 image: a random smiling donor's mouth region blurred by
+        0.05-0.15 mouth widths, the sharper the fainter (opacity 0.3 up to 0.5 for the sharpest, 0.9 for
+        the most blurred), half the time over a mouth blurred first."""
+        u = self.rng.uniform
+        x = TF.to_dtype(image, torch.float32, scale=True)
+        donor = TF.to_dtype(self.smile_donors[self.rng.randrange(len(self.smile_donors))], torch.float32,
+                            scale=True)
+        lm = self.landmarks + np.array([u(-3, 3), u(-3, 3)])
+        if self.rng.random() < 0.5:
+            x = paint_mouth_blur(x, lm, sigma=u(0.03, 0.1), width=u(1.1, 1.8), height=u(0.5, 0.9))
+        blur = u(0, 1)
+        x = paint_ghost_smile(x, lm, donor, self.landmarks, opacity=u(0.3, 0.5 + 0.4 * blur),
+                              sigma=0.05 * 3 ** blur, width=u(1.2, 1.9), height=u(0.6, 1.0))
+        return TF.to_dtype(x.clamp(0, 1), torch.uint8, scale=True)
+
     def low_resolution(self, image: torch.Tensor) -> torch.Tensor:
         """Down to a random 40 to 100 px and back up (the look of a 64 px decode pasted into a photo)."""
         s = self.rng.randint(40, 100)
@@ -162,10 +183,13 @@ class Augment:
 
     def __call__(self, image: torch.Tensor, no_glasses: bool, not_smiling: bool) -> torch.Tensor:
         ghost = no_glasses and self.rng.random() < self.ghosts
+        ghost_smile = not_smiling and self.rng.random() < self.ghost_smiles
         eyes = no_glasses and not ghost and self.rng.random() < self.occlusion
-        mouth = not_smiling and self.rng.random() < self.occlusion
+        mouth = not_smiling and not ghost_smile and self.rng.random() < self.occlusion
         if ghost:
             image = self.ghost(image)
+        if ghost_smile:
+            image = self.ghost_smile(image)
         if eyes or mouth:
             image = self.smudge(image, eyes, mouth)
         image = self.geometric(image)
@@ -218,6 +242,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--ghosts", type=float, default=0.0,
                     help="chance of ghost glasses (a train face's glasses, blurred, see-through) on a face "
                          "without glasses (0: none)")
+    ap.add_argument("--ghost-smiles", type=float, default=0.0,
+                    help="chance of a ghost smile (a train face's smiling mouth, blurred, see-through) on a "
+                         "face not smiling (0: none)")
+    ap.add_argument("--smile-donors", type=int, default=2000,
+                    help="smiling train faces (a seeded random choice) that ghost smiles are made of")
     ap.add_argument("--low-resolution", type=float, default=0.3,
                     help="chance of lowering a train image's resolution (to 40-100 px and back)")
     ap.add_argument("--balance", type=float, default=0.5,
@@ -251,8 +280,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     glasses = config.attributes.index("Eyeglasses")
     smiling = config.attributes.index("Smiling")
     donors = train[torch.nonzero(labels["train"][:, glasses] == 1).flatten()]
+    smiling_faces = torch.nonzero(labels["train"][:, smiling] == 1).flatten()
+    chosen = torch.randperm(len(smiling_faces), generator=torch.Generator().manual_seed(args.seed))
+    smile_donors = train[smiling_faces[chosen[:args.smile_donors]]] if args.ghost_smiles else None
     augment = Augment(config.image_size, args.cache_size, args.occlusion, args.seed, donors, args.ghosts,
-                      args.low_resolution)
+                      args.low_resolution, smile_donors, args.ghost_smiles)
     share = labels["train"].mean(0).clamp(1e-3, 1 - 1e-3)
     pos_weight = ((1 - share) / share).pow(args.balance).clamp(0.25, 4.0)
 
@@ -297,7 +329,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report = {"command": "python -m evaluation.strict_judge " + " ".join(argv if argv is not None else sys.argv[1:]),
               "train_images": n, "epochs": args.epochs, "best_epoch": best_epoch, "train_minutes": minutes,
               "threads": args.threads, "occlusion": args.occlusion, "ghosts": args.ghosts,
-              "ghost_donors": len(donors), "low_resolution": args.low_resolution, "balance": args.balance,
+              "ghost_donors": len(donors), "ghost_smiles": args.ghost_smiles,
+              "smile_donors": 0 if smile_donors is None else len(smile_donors), "low_resolution": args.low_resolution, "balance": args.balance,
               "parameters": sum(p.numel() for p in judge.parameters()),
               "frames_per_second": round(frames_per_second(judge, frames), 1),
               "history": history,
@@ -318,11 +351,11 @@ def _pct(v: float) -> str:
 
 
 def editor_section(e: dict[str, Any]) -> str:
-    """The README's section on the shipped editor's "add glasses" photos (metrics key ``editor_eyeglasses_on``)."""
+    """The README's section on the first editor's "add glasses" photos (metrics key ``editor_eyeglasses_on``)."""
     rows = "\n".join(f"| {name} | {r['yes']} / {r['n']} | {r['yes_first_16']} / 16 |"
                      for name, r in e["judges"].items())
     return f"""
-## The shipped editor's "add glasses" photos
+## The first editor's "add glasses" photos
 
 {e['what']}
 
@@ -354,6 +387,28 @@ def candidates_section(c: dict[str, Any]) -> str:
 """
 
 
+def smile_candidate_section(c: dict[str, Any]) -> str:
+    """The README's section on the judge trained with ghost smiles and not shipped (metrics key
+    ``ghost_smile_candidate``): its figures beside this judge's."""
+    rows = "\n".join(f"| {name} | " + " | ".join(_pct(r[k]) for k in c["columns"]) + " |"
+                     for name, r in c["judges"].items())
+    return f"""
+## Trained with ghost smiles (not shipped)
+
+{c['what']}
+
+```bash
+{c['command']}
+```
+
+| judge | {' | '.join(c['columns'])} |
+| --- |{' --- |' * len(c['columns'])}
+{rows}
+
+{c['note']}
+"""
+
+
 def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
     """(Re)write ``folder/README.md`` from ``folder/config.json`` and ``folder/metrics.json``."""
     folder = Path(folder)
@@ -374,6 +429,14 @@ def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
   of a train face without glasses, the sharper the fainter (opacity 25 % up to 50 % for the
   sharpest, 85 % for the most blurred); label unchanged: a person sees faint smears, not glasses
   (`paint_ghost_glasses` in `evaluation/fakes.py`)."""
+    if m.get("ghost_smiles"):
+        ghosts += f"""
+- Ghost smiles: with chance {m['ghost_smiles']}, instead of a mouth smudge, the mouth region of one
+  of {m['smile_donors']:,} smiling train faces, blurred (Gaussian, 0.05-0.15 mouth widths), blended
+  through a soft ellipse over the mouth (half the time blurred first) of a train face not smiling,
+  the sharper the fainter (opacity 30 % up to 50 % for the sharpest, 90 % for the most blurred);
+  label unchanged: a person sees a smeared mouth, not a smile (`paint_ghost_smile` in
+  `evaluation/fakes.py`)."""
     text = f"""# Strict attribute judge
 
 A second, independent judge of the CelebA attributes, stricter than `judge/`: it must not take a
@@ -456,11 +519,12 @@ fooled. The 64 px judge and the encoder head read the editor's 64 px crop of the
 {f['table']}
 
 `ghost_glasses` (opacity 0.5, blur 0.08 eye distances) and `ghost_glasses_dark` (opacity 0.6,
-darkened by 0.3) are made of the {f['split']} faces with glasses (never of train faces). The rows
-"glasses" are real {f['split']} faces with glasses, untouched ("none": the judge's recall) and as soft
-as a decoder draws them: the frame resized down so the face is 60 px (`soft_60`) or 40 px
-(`soft_40`, the editor's own 64 px crop) wide, and back up; there the cell is the share still read
-as glasses, which should stay high.
+darkened by 0.3) are made of the {f['split']} faces with glasses, `ghost_smile` (opacity 0.7, blur
+0.08 mouth widths) of the smiling {f['split']} faces (never of train faces). The rows "glasses" and
+"smiling" are real {f['split']} faces with glasses or a smile, untouched ("none": the reader's recall)
+and as soft as a decoder draws them: the frame resized down so the face is 60 px (`soft_60`) or
+40 px (`soft_40`, the editor's own 64 px crop) wide, and back up; there the cell is the share still
+read as glasses or smiling, which should stay high.
 
 The smudges and ghosts of training are random versions of these painters (other sizes, darkness,
 opacity and places, on train faces), so this table shows that the judge learned that this family
@@ -478,6 +542,8 @@ test balanced accuracy {bal}, and the same fakes fool it as follows:
 """
     if "ghost_candidates" in m:
         text += candidates_section(m["ghost_candidates"])
+    if "ghost_smile_candidate" in m:
+        text += smile_candidate_section(m["ghost_smile_candidate"])
     if "editor_eyeglasses_on" in m:
         text += editor_section(m["editor_eyeglasses_on"])
     text += """

@@ -21,6 +21,7 @@ from tests.conftest import CELEBA_TINY, REPO
 from training.celeba import CelebA
 
 STRICT_JUDGE = REPO / "strict_judge"
+GHOST_GLASSES = sorted(k for k in DONOR_FAKES if FAKE_ATTRIBUTE[k] == "Eyeglasses")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def test_shipped_folder_is_real_safetensors_with_its_figures() -> None:
     fooled = {group: {kind: rates["strict judge"] for kind, rates in by_kind.items()}
               for group, by_kind in metrics["fakes"]["fooled"].items()}
     assert metrics["fakes"]["split"] == "test"
-    assert all(fooled["no glasses"][kind] <= 0.1 for kind in DONOR_FAKES), fooled  # ghosts are not glasses
+    assert all(fooled["no glasses"][kind] <= 0.1 for kind in GHOST_GLASSES), fooled  # ghosts are not glasses
     assert fooled["glasses"]["soft_60"] >= 0.9, fooled  # glasses as soft as a decoder draws are
     assert max(fooled["no glasses"]["eye_band"], fooled["no glasses"]["eye_blur"]) <= 0.012, fooled
     test = metrics["test"]["balanced_accuracy"]
@@ -101,13 +102,16 @@ def test_rejects_painted_fakes(judge: StrictJudge, faces, kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(DONOR_FAKES))
-def test_rejects_ghost_glasses(judge: StrictJudge, faces, kind: str) -> None:
-    """Every fixture face with glasses made into ghost glasses on every fixture face without them:
-    read "no glasses" on >= 90 % of the pairs."""
-    donors, chosen = with_and_without_glasses(faces)
+def test_rejects_ghosts(judge: StrictJudge, faces, kind: str) -> None:
+    """Every fixture face with the attribute (glasses, a smile) made into a ghost of it on every
+    fixture face without it: read as without it on >= 90 % of the pairs."""
+    frames, labels = faces
+    attribute = FAKE_ATTRIBUTE[kind]
+    donors = [f for f, y in zip(frames, labels[attribute]) if y == 1]
+    chosen = [f for f, y in zip(frames, labels[attribute]) if y == 0]
     assert len(donors) >= 4 and len(chosen) >= 6
     fakes = [make_fake(f, kind, donor=d) for f in chosen for d in donors]
-    p = judge.predict_proba(fakes)[:, judge.attributes.index("Eyeglasses")]
+    p = judge.predict_proba(fakes)[:, judge.attributes.index(attribute)]
     assert (p <= 0.5).float().mean() >= 0.9, p
 
 
@@ -116,6 +120,18 @@ def test_reads_softened_glasses_as_glasses(judge: StrictJudge, faces) -> None:
     chosen, _ = with_and_without_glasses(faces)
     p = judge.predict_proba([make_fake(f, "soft_60") for f in chosen])[:, judge.attributes.index("Eyeglasses")]
     assert (p > 0.5).float().mean() >= 0.9, p
+
+
+def test_reads_softened_smiles_like_the_originals(judge: StrictJudge, faces) -> None:
+    """Real smiles as soft as a decoder draws them (the face 60 or 40 px wide) read as the untouched ones."""
+    frames, labels = faces
+    chosen = [f for f, y in zip(frames, labels["Smiling"]) if y == 1]
+    column = judge.attributes.index("Smiling")
+    plain = judge.predict_proba(chosen)[:, column] > 0.5
+    assert plain.float().mean() >= 0.8, plain
+    for kind in ("soft_60", "soft_40"):
+        soft = judge.predict_proba([make_fake(f, kind) for f in chosen])[:, column] > 0.5
+        assert torch.equal(soft, plain), (kind, soft, plain)
 
 
 def test_fooled_rates_give_each_frame_a_donor(faces) -> None:
@@ -134,15 +150,17 @@ def test_fooled_rates_give_each_frame_a_donor(faces) -> None:
         fooled_rates(chosen, {"r": reader}, ("ghost_glasses",))
 
 
-def test_report_makes_ghosts_of_the_same_splits_glasses() -> None:
+def test_report_makes_ghosts_of_the_same_splits_glasses_and_smiles() -> None:
     def reader(frames):
         return {"Eyeglasses": torch.ones(len(frames)), "Smiling": torch.zeros(len(frames))}
 
     result = report(CELEBA_TINY, "test", 10, {"r": reader})
-    assert result["faces"] == {"no glasses": 2, "glasses": 2, "not smiling": 2}
-    assert list(result["fooled"]["no glasses"]) == ["none", "eye_band", "eye_blur", *sorted(DONOR_FAKES)]
-    assert list(result["fooled"]["glasses"]) == ["none", *SOFTENINGS]
+    assert result["faces"] == {"no glasses": 2, "glasses": 2, "not smiling": 2, "smiling": 2}
+    assert list(result["fooled"]["no glasses"]) == ["none", "eye_band", "eye_blur", *GHOST_GLASSES]
+    assert list(result["fooled"]["not smiling"]) == ["none", "mouth_blur", "mouth_dark", "ghost_smile"]
+    assert list(result["fooled"]["glasses"]) == list(result["fooled"]["smiling"]) == ["none", *SOFTENINGS]
     assert "| glasses (2) | soft_60 | 100.0 % |" in result["table"]
+    assert "| smiling (2) | soft_60 | 0.0 % |" in result["table"]  # read as Smiling, not Eyeglasses
 
 
 def test_fakes_paint_the_right_place(faces) -> None:
@@ -183,6 +201,21 @@ def test_ghost_glasses_are_the_donors_blurred_see_through_eyes(faces) -> None:
     assert dark[eyes].mean() < plain[eyes].mean()
     soft = np.asarray(make_fake(donor, "soft_40"), dtype=np.float32)
     assert soft.shape == don.shape and 2 < np.abs(soft - don).mean() < 20
+
+
+def test_ghost_smile_is_the_donors_blurred_see_through_mouth(faces) -> None:
+    frames, labels = faces
+    frame = next(f for f, y in zip(frames, labels["Smiling"]) if y == 0)
+    donor = next(f for f, y in zip(frames, labels["Smiling"]) if y == 1)
+    (lx, ly), (rx, _), _, (mx0, my0), (mx1, _) = LANDMARK_TEMPLATE.round().astype(int)
+    mouth, eyes = np.s_[my0 - 5:my0 + 5, mx0:mx1], np.s_[ly - 6:ly + 6, lx:rx]
+    orig, don = (np.asarray(im, dtype=np.float32) for im in (frame, donor))
+    ghost = np.asarray(make_fake(frame, "ghost_smile", donor=donor), dtype=np.float32)
+    assert np.abs(ghost[mouth] - orig[mouth]).mean() > 8 and np.abs(ghost[mouth] - don[mouth]).mean() > 4
+    assert np.abs(ghost[mouth] - (0.3 * orig[mouth] + 0.7 * don[mouth])).mean() < np.abs(ghost[mouth] - don[mouth]).mean()
+    assert np.abs(ghost[eyes] - orig[eyes]).max() == 0
+    with pytest.raises(ValueError, match="needs a donor face with Smiling"):
+        make_fake(frame, "ghost_smile")
 
 
 def test_landmarks_file_is_read_when_present(tmp_path: Path) -> None:
@@ -237,6 +270,27 @@ def test_augment_paints_ghosts_of_donors_on_negatives_only() -> None:
     aug(x, no_glasses=True, not_smiling=False)
     assert painted == ["ghost"]  # a ghost instead of an eye smudge, never on a face with glasses
     assert Augment(128, 144, occlusion=0.3, donors=donors[:0], ghosts=1.0).ghosts == 0
+
+
+def test_augment_paints_ghost_smiles_on_faces_not_smiling_only() -> None:
+    x = frame_to_input(Image.open(CELEBA_TINY / "img_align_celeba" / "000001.jpg"), 144)
+    donors = torch.stack([frame_to_input(Image.open(CELEBA_TINY / "img_align_celeba" / n), 144)
+                          for n in ("000375.jpg", "000053.jpg")])
+    aug = Augment(128, 144, occlusion=1.0, seed=0, smile_donors=donors, ghost_smiles=1.0)
+    ghost = aug.ghost_smile(x)
+    assert ghost.shape == x.shape and ghost.dtype == torch.uint8
+    lm = region_landmarks(144).round().astype(int)
+    (mx0, my0), (mx1, _) = lm[3], lm[4]
+    diff = (ghost.float() - x.float()).abs()
+    assert diff[:, my0 - 4:my0 + 4, mx0:mx1].mean() > 5
+    assert diff[:, :lm[0, 1] + 5].max() == 0  # eyes and above untouched
+    painted = []
+    aug.ghost_smile = lambda image: painted.append("ghost smile") or image
+    aug.smudge = lambda image, eyes, mouth: painted.append((eyes, mouth)) or image
+    aug(x, no_glasses=False, not_smiling=False)
+    aug(x, no_glasses=False, not_smiling=True)
+    assert painted == ["ghost smile"]  # instead of a mouth smudge, never on a smiling face
+    assert Augment(128, 144, occlusion=0.3, smile_donors=donors[:0], ghost_smiles=1.0).ghost_smiles == 0
 
 
 def test_load_errors_are_clear(tmp_path: Path) -> None:
