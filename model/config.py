@@ -27,7 +27,7 @@ AUX_OBJECTIVES: tuple[str, ...] = ("negated_bce", "confusion", "balanced")
 
 #: Names of the loss terms; each has a weight in :attr:`ModelConfig.loss_weights`.
 LOSS_TERMS: tuple[str, ...] = ("rec", "kl", "cls", "cls_rec", "aux", "gan", "rec_feat", "edit_cls", "edit_gan",
-                               "edit_change")
+                               "edit_change", "z_gap")
 
 
 def default_loss_weights() -> dict[str, float]:
@@ -48,12 +48,16 @@ def default_loss_weights() -> dict[str, float]:
     ``edit_change``: mean absolute difference between that flipped rendering and the reconstruction
     from the same z (a fixed target: only the edit is pulled), so that an edit changes only what the
     flipped attributes need (the rest of the face, and with it the person, stays).
+    ``z_gap``: for each attribute, the squared distance between the batch's mean posterior means of
+    the faces with it and of those without it (an unbiased estimate, each z dimension in units of
+    its spread over the batch), summed over dimensions and averaged over attributes: a direct,
+    non-adversarial pull of what a linear probe can read from z towards nothing.
 
     Setting a weight to 0 removes the term (and the network it needs is not run). Measured effects
     of the weights are recorded with the runs that measured them (``results/``), not here.
     """
     return {"rec": 1.0, "kl": 1.0, "cls": 1000.0, "cls_rec": 1000.0, "aux": 100.0, "gan": 20.0,
-            "rec_feat": 0.0, "edit_cls": 0.0, "edit_gan": 0.0, "edit_change": 0.0}
+            "rec_feat": 0.0, "edit_cls": 0.0, "edit_gan": 0.0, "edit_change": 0.0, "z_gap": 0.0}
 
 
 @dataclass

@@ -76,6 +76,8 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
         terms["cls_rec"] = F.binary_cross_entropy_with_logits(y_rec_logits.float(), y)
     if w["aux"]:
         terms["aux"] = adversarial_aux_term(model.aux(z).float(), y, model.config.aux_objective)
+    if w["z_gap"]:
+        terms["z_gap"] = attribute_gap(mu.float(), y)
     if w["gan"]:
         with frozen_batch_stats(model.decoder):
             x_prior = outputs["x_prior"] = model.decoder(torch.randn_like(z), y)
@@ -99,6 +101,28 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
             terms["edit_change"] = (x_edit.float() - x_rec.detach().float()).abs().mean()
     total = sum(w[k] * v for k, v in terms.items())
     return total, terms, outputs
+
+
+def attribute_gap(mu: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean over attributes of the squared distance between the mean ``mu`` (``N x D``) of the faces
+    with the attribute and of those without it (``y`` ``N x A`` in {0, 1}), each dimension divided
+    by its (detached) standard deviation over the batch and summed over dimensions.
+
+    Unbiased: the sampling variance of the two means (each group's variance over its size) is
+    subtracted, so a batch whose groups come from one distribution scores 0 in expectation, and its
+    gradient does not simply shrink the groups. Attributes with fewer than two faces on either side
+    of the batch are left out.
+    """
+    x = mu / mu.detach().std(0).clamp_min(1e-6)
+    gaps = []
+    for j in range(y.shape[1]):
+        pos = y[:, j] > 0.5
+        a, b = x[pos], x[~pos]
+        if len(a) < 2 or len(b) < 2:
+            continue
+        noise = a.var(0) / len(a) + b.var(0) / len(b)
+        gaps.append(((a.mean(0) - b.mean(0)).pow(2) - noise).sum())
+    return torch.stack(gaps).mean() if gaps else x.sum() * 0.0
 
 
 def flipped_edit(model: IFcVAEGAN, z: torch.Tensor, y_hat: torch.Tensor, y: torch.Tensor

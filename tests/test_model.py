@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from model import CheckpointError, IFcVAEGAN, ModelConfig
 from model.config import LOSS_TERMS
 from model.losses import (
+    attribute_gap,
     adversarial_aux_term, aux_floor, aux_loss, class_balance, discriminator_loss, encoder_decoder_losses,
     feature_distance,
 )
@@ -102,7 +103,7 @@ def test_unknown_attribute_in_edit(model: IFcVAEGAN) -> None:
 
 
 #: terms beyond the paper, off by default
-EXTRA_TERMS = {"rec_feat", "edit_cls", "edit_gan", "edit_change"}
+EXTRA_TERMS = {"rec_feat", "edit_cls", "edit_gan", "edit_change", "z_gap"}
 #: every term on
 ALL_ON = {t: 1.0 for t in EXTRA_TERMS}
 
@@ -178,6 +179,28 @@ def test_edit_change_is_the_edits_mean_pixel_change_and_trains_the_decoder() -> 
         z = torch.randn(3, SMALL["z_dim"])
         ys = torch.rand(3, 6)
         assert (m.decoder(z, ys) - m.decoder(z, ys)).abs().max() == 0
+
+
+def test_attribute_gap_is_zero_for_independent_codes_and_pulls_leaked_attributes_out() -> None:
+    """``z_gap``: about 0 when mu does not depend on the attributes (unbiased), large when one
+    dimension carries one, and its gradient moves the two groups' means together."""
+    torch.manual_seed(0)
+    y = (torch.rand(64, 6) > 0.7).float()
+    chance = torch.stack([attribute_gap(torch.randn(64, 20), (torch.rand(64, 6) > 0.7).float()) for _ in range(300)])
+    assert abs(chance.mean()) < 0.1
+    mu = torch.randn(64, 20)
+    mu[:, 0] += 3 * y[:, 0]
+    mu.requires_grad_(True)
+    gap = attribute_gap(mu, y)
+    assert gap > chance.quantile(0.99)  # far above what independent codes score
+    gap.backward()
+    pos = y[:, 0] > 0.5
+    assert mu.grad[pos, 0].mean() > 0 > mu.grad[~pos, 0].mean()  # descent lowers the positives, raises the rest
+    assert attribute_gap(torch.randn(5, 20), torch.ones(5, 6)) == 0  # no face without the attributes
+    m = IFcVAEGAN(ModelConfig(loss_weights={"z_gap": 1.0}, **SMALL)).train()
+    x, _ = batch()
+    _, terms, _ = encoder_decoder_losses(m, x, y[:len(x)])
+    assert "z_gap" in terms and terms["z_gap"].requires_grad
 
 
 def test_conditional_discriminator_reads_the_claimed_attributes() -> None:
