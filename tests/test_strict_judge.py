@@ -252,10 +252,15 @@ def test_augment_keeps_shape_and_smudges_only_negatives() -> None:
     assert smudged == [(True, False)]  # positives are never smudged; negatives with chance `occlusion`
 
 
+def face_and_donors() -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixture face and two donor faces, as judge inputs at the 144 px cache size."""
+    def load(name: str) -> torch.Tensor:
+        return frame_to_input(Image.open(CELEBA_TINY / "img_align_celeba" / name), 144)
+    return load("000001.jpg"), torch.stack([load(n) for n in ("000375.jpg", "000053.jpg")])
+
+
 def test_augment_paints_ghosts_of_donors_on_negatives_only() -> None:
-    x = frame_to_input(Image.open(CELEBA_TINY / "img_align_celeba" / "000001.jpg"), 144)
-    donors = torch.stack([frame_to_input(Image.open(CELEBA_TINY / "img_align_celeba" / n), 144)
-                          for n in ("000375.jpg", "000053.jpg")])
+    x, donors = face_and_donors()
     aug = Augment(128, 144, occlusion=1.0, seed=0, donors=donors, ghosts=1.0)
     ghost = aug.ghost(x)
     assert ghost.shape == x.shape and ghost.dtype == torch.uint8 and not torch.equal(ghost, x)
@@ -273,9 +278,7 @@ def test_augment_paints_ghosts_of_donors_on_negatives_only() -> None:
 
 
 def test_augment_paints_ghost_smiles_on_faces_not_smiling_only() -> None:
-    x = frame_to_input(Image.open(CELEBA_TINY / "img_align_celeba" / "000001.jpg"), 144)
-    donors = torch.stack([frame_to_input(Image.open(CELEBA_TINY / "img_align_celeba" / n), 144)
-                          for n in ("000375.jpg", "000053.jpg")])
+    x, donors = face_and_donors()
     aug = Augment(128, 144, occlusion=1.0, seed=0, smile_donors=donors, ghost_smiles=1.0)
     ghost = aug.ghost_smile(x)
     assert ghost.shape == x.shape and ghost.dtype == torch.uint8
