@@ -89,10 +89,11 @@ def fit_and_predict(x: torch.Tensor, labels: torch.Tensor, x_new: torch.Tensor, 
 
 
 def z_probe(mu: torch.Tensor, labels: torch.Tensor, head: torch.Tensor, attributes: tuple[str, ...],
-            fit_fraction: float = FIT_FRACTION, seed: int = 0) -> dict[str, Any]:
-    """Balanced accuracy per attribute of an MLP and a linear probe fitted on ``mu`` (``N x D``) of a
-    seeded ``fit_fraction`` of the faces and scored on the rest, beside the head's decisions ``head``
-    (``N x A`` bool) on the scored faces; ``labels`` ``N x A`` are the true attributes."""
+            fit_fraction: float = FIT_FRACTION, seed: int = 0,
+            probes: tuple[str, ...] = ("mlp", "linear")) -> dict[str, Any]:
+    """Balanced accuracy per attribute of the ``probes`` (an MLP and a linear probe) fitted on ``mu``
+    (``N x D``) of a seeded ``fit_fraction`` of the faces and scored on the rest, beside the head's
+    decisions ``head`` (``N x A`` bool) on the scored faces; ``labels`` ``N x A`` are the true attributes."""
     if not 0 < fit_fraction < 1:
         raise ValueError(f"fit_fraction must be between 0 and 1, not {fit_fraction}")
     n = len(mu)
@@ -110,7 +111,8 @@ def z_probe(mu: torch.Tensor, labels: torch.Tensor, head: torch.Tensor, attribut
         return {a: (None if v != v else v) for a, v in zip(attributes, bal.tolist())}
 
     out: dict[str, Any] = {"fit": int(n_fit), "scored": int(n - n_fit), "seed": seed}
-    for name, hidden in (("mlp", HIDDEN), ("linear", None)):
+    for name in probes:
+        hidden = {"mlp": HIDDEN, "linear": None}[name]
         out[name] = scored(fit_and_predict(x[fit], labels[fit], x[score], hidden, seed))
     out["head"] = scored(head[score])
     return out

@@ -56,7 +56,7 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     out = {f"acc_{a}": acc[j].item() for j, a in enumerate(model.attributes)}
     out["acc_mean"] = acc.mean().item()
     out["rec_mse"] = se / len(images)
-    probe = (z_probe(torch.cat(mus), truth, torch.cat(heads), model.attributes)["mlp"]
+    probe = (z_probe(torch.cat(mus), truth, torch.cat(heads), model.attributes, probes=("mlp",))["mlp"]
              if len(images) >= PROBE_MIN_FACES else {})
     out |= {f"probe_{a}": float("nan") if probe.get(a) is None else probe[a] for a in model.attributes}
     repaint = torch.cat(repaints).mean(0)
