@@ -163,10 +163,12 @@ class CellTally:
         found = d[~np.isnan(d)]
         headline = min(self.judges, key=lambda j: by_judge[j]["success"]) if n else None
         kept = [v["others_kept"] for v in by_judge.values() if v["others_kept"] is not None]
+        same = d < SAME_PERSON_THRESHOLD  # NaN (missed, no face) compares False
         return {"n": n,
                 "success": by_judge[headline]["success"] if n else None,
                 "judge": headline,
-                "same_person": float((found < SAME_PERSON_THRESHOLD).sum() / n) if n else None,
+                "same_person": float(same.mean()) if n else None,
+                "took_same_person": float((np.asarray(self.success[headline]) & same).mean()) if n else None,
                 "mean_distance": float(found.mean()) if len(found) else None,
                 "dlib_missed": int(len(d) - len(found) - self.no_face),
                 "no_face": self.no_face,
@@ -307,7 +309,8 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for variant in (*VARIANTS, "crop_level"):
         cells = [(d, c) for per_dir in results[variant].values() for d, c in per_dir.items()]
-        keys = ("success", "same_person", "others_kept") if variant != "crop_level" else ("success", "baseline")
+        keys = (("success", "same_person", "took_same_person", "others_kept") if variant != "crop_level"
+                else ("success", "baseline"))
         out[variant] = {}
         for direction in (*DIRECTIONS, "both"):
             chosen = [c for d, c in cells if direction in (d, "both")]

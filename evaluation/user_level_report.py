@@ -40,21 +40,23 @@ def user_level_table(m: dict[str, Any]) -> str:
     kept, and the crop level beside them; then the means over attributes."""
     judges = _judges(m)
     head = ["attribute", "direction", "n", "**success (headline)**", *(t for _, t in judges), "same person",
-            "dlib missed · no face", "others kept", "crop level, judge/ (recon)"]
+            "took, same person", "dlib missed · no face", "others kept", "crop level, judge/ (recon)"]
     rows = []
     for attribute, per_dir in m["user_level"].items():
         for direction, c in per_dir.items():
             crop = _get(m, "crop_level", attribute, direction) or {}
             rows.append([attribute, ARROWS[direction], str(c["n"]), f"**{pct(c['success'])}**",
                          *(_judged(c, key) for key, _ in judges), pct(c["same_person"]),
-                         f"{c['dlib_missed']} · {c['no_face']}", pct(c["others_kept"]),
+                         pct(c.get("took_same_person")), f"{c['dlib_missed']} · {c['no_face']}",
+                         pct(c["others_kept"]),
                          "–" if crop.get("success") is None else f"{pct(crop['success'])} ({pct(crop['baseline'])})"])
     s = m["summary"]
     for direction in ("on", "off"):
         d, crop = s["user_level"][direction], s["crop_level"][direction]
         rows.append(["**mean**", ARROWS[direction], "", f"**{pct(d['success'])}**",
-                     *(pct(_get(d, "by_judge", key)) for key, _ in judges), pct(d["same_person"]), "",
-                     pct(d["others_kept"]), f"{pct(crop['success'])} ({pct(crop['baseline'])})"])
+                     *(pct(_get(d, "by_judge", key)) for key, _ in judges), pct(d["same_person"]),
+                     pct(d.get("took_same_person")), "", pct(d["others_kept"]),
+                     f"{pct(crop['success'])} ({pct(crop['baseline'])})"])
     return _table(head, rows)
 
 
@@ -103,21 +105,21 @@ def comparison_table(m: dict[str, Any], previous: dict[str, Any], names: tuple[s
     means; then the z-probe MLP per attribute."""
     this, prev = names
     head = ["attribute", "direction", f"success: {this}", prev, f"same person: {this}", prev,
-            f"others kept: {this}", prev]
+            f"took, same person: {this}", prev, f"others kept: {this}", prev]
     rows = []
     for attribute, per_dir in m["user_level"].items():
         for direction, c in per_dir.items():
             p = _get(previous, "user_level", attribute, direction) or {}
             rows.append([attribute, ARROWS[direction], f"**{pct(c['success'])}**", pct(p.get("success")),
-                         pct(c["same_person"]), pct(p.get("same_person")), pct(c["others_kept"]),
-                         pct(p.get("others_kept"))])
+                         pct(c["same_person"]), pct(p.get("same_person")), pct(c.get("took_same_person")),
+                         pct(p.get("took_same_person")), pct(c["others_kept"]), pct(p.get("others_kept"))])
     for direction in ("on", "off"):
         d, p = m["summary"]["user_level"][direction], _get(previous, "summary", "user_level", direction) or {}
         rows.append(["**mean**", ARROWS[direction], f"**{pct(d['success'])}**", pct(p.get("success")),
-                     pct(d["same_person"]), pct(p.get("same_person")), pct(d["others_kept"]),
-                     pct(p.get("others_kept"))])
+                     pct(d["same_person"]), pct(p.get("same_person")), pct(d.get("took_same_person")),
+                     pct(p.get("took_same_person")), pct(d["others_kept"]), pct(p.get("others_kept"))])
     probe, old = _get(m, "z_probe_detail", "mlp") or {}, _get(previous, "z_probe_detail", "mlp") or {}
-    rows += [[f"z-probe MLP: {a}", "", pct(v), pct(old.get(a)), "", "", "", ""] for a, v in probe.items()]
+    rows += [[f"z-probe MLP: {a}", "", pct(v), pct(old.get(a)), *[""] * 6] for a, v in probe.items()]
     return _table(head, rows)
 
 
@@ -151,7 +153,8 @@ def legend(m: dict[str, Any]) -> str:
             f"read as the target value; the headline is {judges}; in brackets, the same judge on the original "
             "photos. Same person: dlib distance photo → returned photo under "
             f"{m['same_person_threshold']}, a face that dlib misses or the editor does not find counting as "
-            "not the same person. Others kept: share of a judge's other decisions unchanged (the lower judge). "
+            "not the same person. Took, same person: both at once on the same photo (the headline judge), what a "
+            "user asks of an edit. Others kept: share of a judge's other decisions unchanged (the lower judge). "
             f"{blend_note(m)}Plain: `paste=\"plain\"`. {tuned}. Crop level: the decoded 64 x 64 edit judged by judge/ (in "
             "brackets, its reconstruction).")
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 from evaluation.contact_sheet import sheet_size, tile_origin
 from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
-from evaluation.user_level import DIRECTIONS, SHEET_FACES, choose_faces, parse_args, publishes
+from evaluation.user_level import DIRECTIONS, SHEET_FACES, CellTally, choose_faces, parse_args, publishes
 from evaluation.report import pct
 from evaluation.user_level_report import comparison_table, user_level_table, variants_table, z_probe_table
 from evaluation.z_probe import z_probe
@@ -71,6 +71,9 @@ def test_metrics_schema_and_headline(evaluated: dict, celeba_tiny: Path) -> None
             assert cell["n"] == min(FACES, eligible)
             empty = cell["n"] == 0
             assert fraction(cell["success"], empty) and fraction(cell["same_person"], empty)
+            assert fraction(cell["took_same_person"], empty)
+            if not empty:
+                assert cell["took_same_person"] <= min(cell["success"], cell["same_person"]) + 1e-9
             if not empty:  # the headline is the lower judge, and says which
                 by = {name: v["success"] for name, v in cell["by_judge"].items()}
                 assert set(by) == {"strict_judge", "judge"} and all(fraction(v, False) for v in by.values())
@@ -183,6 +186,22 @@ def test_z_probe_reads_an_attribute_that_z_carries_and_not_noise() -> None:
 def test_z_probe_refuses_too_few_faces() -> None:
     with pytest.raises(ValueError, match="too few"):
         z_probe(torch.randn(4, 8), torch.zeros(4, 1, dtype=torch.bool), torch.zeros(4, 1, dtype=torch.bool), ("a",))
+
+
+def test_took_same_person_counts_only_photos_where_both_hold() -> None:
+    """The edit read as taken by the headline (lower) judge and dlib's distance under the threshold on
+    the same photo; a missed face or a face not found is neither."""
+    tally = CellTally(judges=("strict_judge", "judge"))
+    yes, no = {"strict_judge": True, "judge": True}, {"strict_judge": False, "judge": False}
+    kept = {"strict_judge": 1.0, "judge": 1.0}
+    tally.add(no, yes, kept, 0.3)  # took, same person
+    tally.add(no, yes, kept, 0.9)  # took, another person
+    tally.add(no, {"strict_judge": False, "judge": True}, kept, 0.3)  # the strict judge says it did not take
+    tally.add(no, yes, kept, float("nan"))  # dlib missed the returned face
+    tally.add_no_face(no)
+    s = tally.summary()
+    assert s["judge"] == "strict_judge" and s["success"] == pytest.approx(3 / 5)
+    assert s["same_person"] == pytest.approx(2 / 5) and s["took_same_person"] == pytest.approx(1 / 5)
 
 
 def test_face_sample_is_seeded_and_takes_only_faces_eligible_for_the_edit() -> None:
