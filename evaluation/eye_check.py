@@ -1,0 +1,215 @@
+"""A blind check by eye of what the judges read on returned photos.
+
+    python -m evaluation.eye_check make --weights weights --data ../shared/celeba --out results/x/eye_check
+    (look at results/x/eye_check/grids/*.png; write ratings.json)
+    python -m evaluation.eye_check score --out results/x/eye_check --ratings ratings.json
+
+``make`` takes, for each attribute asked for (default Smiling and Eyeglasses), the first ``--faces``
+faces of the user-level evaluation's seeded samples in each direction (the faces of its contact
+sheets), edits them through the real pipeline (default paste), and mixes the returned photos with
+the untouched photos of the same faces. The mix is shuffled and drawn as numbered grids, one
+attribute at a time, with nothing on them that says which photo is an edit: a person answers, for
+every number, "does this face show the attribute?". ``key.json`` (not to be opened before rating)
+holds what each number is and what the strict judge and ``judge/`` read on it.
+
+``score`` takes the ratings (``{"<attribute>": [numbers rated as showing it], ...}``) and writes
+``eye_check.json`` and ``eye_check.md``: per attribute and direction, the share of edits the eye
+reads as the target, beside each judge's share on the same photos; and, as the rater's control, how
+often the eye agrees with CelebA's labels on the untouched photos.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image, ImageDraw, ImageFont
+from tqdm import tqdm
+
+from evaluation.report import pct
+from evaluation.user_level import (DIRECTIONS, SHEET_FACES, choose_faces, load_frame, load_judges)
+from model.pipeline import FaceEditor, NoFaceError
+from training.celeba import CelebA
+
+#: Attributes checked unless told otherwise: the two the product is judged on.
+DEFAULT_ATTRIBUTES = ("Smiling", "Eyeglasses")
+#: Photos per grid, and grid columns.
+GRID_PHOTOS, GRID_COLUMNS = 16, 4
+CAPTION, PAD = 18, 6
+
+
+def grid(photos: list[Image.Image], numbers: list[int], title: str) -> Image.Image:
+    """``photos`` (one size) in rows of :data:`GRID_COLUMNS`, each with its number under it."""
+    w, h = photos[0].size
+    rows = -(-len(photos) // GRID_COLUMNS)
+    sheet = Image.new("RGB", (GRID_COLUMNS * (w + PAD) + PAD, 24 + rows * (h + CAPTION + PAD) + PAD), "white")
+    draw = ImageDraw.Draw(sheet)
+    draw.text((PAD, 4), title, fill="black", font=ImageFont.load_default(size=14))
+    font = ImageFont.load_default(size=14)
+    for k, (photo, number) in enumerate(zip(photos, numbers)):
+        row, col = divmod(k, GRID_COLUMNS)
+        x, y = PAD + col * (w + PAD), 24 + PAD + row * (h + CAPTION + PAD)
+        sheet.paste(photo.convert("RGB"), (x, y))
+        draw.text((x + 2, y + h + 1), f"#{number}", fill="black", font=font)
+    return sheet
+
+
+def make(args: argparse.Namespace) -> dict[str, Any]:
+    """Edit, mix, shuffle and draw the grids; write ``key.json``."""
+    editor = FaceEditor.load(args.weights)
+    judges, _ = load_judges(args)
+    celeba = CelebA(args.data, args.split)
+    missing = [a for a in args.attributes if a not in editor.attributes]
+    if missing:
+        raise SystemExit(f"error: the checkpoint does not edit {missing}; it edits {list(editor.attributes)}")
+    labels = celeba.labels(editor.attributes)
+    cells = choose_faces(labels, editor.attributes, args.faces, args.seed)
+    out = Path(args.out)
+    rng = random.Random(args.seed)
+    key: dict[str, Any] = {"weights": str(args.weights), "split": args.split, "seed": args.seed,
+                           "faces": args.faces, "judges": list(judges), "attributes": {}}
+    for attribute in args.attributes:
+        column = editor.attributes.index(attribute)
+        items: list[dict[str, Any]] = []
+        photos: list[Image.Image | None] = []
+        for direction, target in DIRECTIONS.items():
+            for index in tqdm(cells[attribute, direction], desc=f"{attribute} {direction}", unit="face"):
+                frame = load_frame(celeba, index)
+                face = {"index": index, "name": celeba.names[index], "label": bool(labels[index, column])}
+                items.append({**face, "kind": "photo"})
+                photos.append(frame)
+                try:
+                    result = editor.edit(editor.analyze(frame), {attribute: float(target)})
+                except NoFaceError:
+                    items.append({**face, "kind": f"edit_{direction}", "no_face": True})
+                    photos.append(None)
+                    continue
+                items.append({**face, "kind": f"edit_{direction}", "no_face": False})
+                photos.append(Image.fromarray(result.image))
+        shown = [k for k, p in enumerate(photos) if p is not None]
+        readings = {name: judge.read([photos[k] for k in shown]) for name, judge in judges.items()}
+        for row, k in enumerate(shown):
+            items[k]["read"] = {name: bool(r[row, judge.attributes.index(attribute)])
+                                for (name, r), judge in zip(readings.items(), judges.values())}
+        rng.shuffle(shown)
+        for number, k in enumerate(shown, start=1):
+            items[k]["number"] = number
+        grids = []
+        for start in range(0, len(shown), GRID_PHOTOS):
+            chunk = shown[start:start + GRID_PHOTOS]
+            path = out / "grids" / f"{attribute}_{start // GRID_PHOTOS + 1}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            grid([photos[k] for k in chunk], [items[k]["number"] for k in chunk],
+                 f"{attribute}: which numbers show it?").save(path)
+            grids.append(str(path.relative_to(out)))
+        key["attributes"][attribute] = {"grids": grids, "items": items}
+    (out / "key.json").write_text(json.dumps(key, indent=2))
+    print(f"{sum(len(a['grids']) for a in key['attributes'].values())} grids in {out / 'grids'}; rate them "
+          "before opening key.json", file=sys.stderr)
+    return key
+
+
+def tally(key: dict[str, Any], ratings: dict[str, list[int]]) -> dict[str, Any]:
+    """Per attribute: each direction's eye and judge success on the edits, and the eye's agreement with
+    CelebA's labels on the untouched photos."""
+    results: dict[str, Any] = {}
+    for attribute, entry in key["attributes"].items():
+        if attribute not in ratings:
+            raise ValueError(f"no ratings for {attribute}")
+        yes = set(ratings[attribute])
+        numbers = {item["number"] for item in entry["items"] if "number" in item}
+        unknown = yes - numbers
+        if unknown:
+            raise ValueError(f"{attribute}: numbers {sorted(unknown)} are not on its grids")
+        out: dict[str, Any] = {}
+        for direction, target in DIRECTIONS.items():
+            edits = [i for i in entry["items"] if i["kind"] == f"edit_{direction}"]
+            took = [not i["no_face"] and (i["number"] in yes) == target for i in edits]
+            judged = {name: [not i["no_face"] and i["read"][name] == target for i in edits] for name in key["judges"]}
+            out[direction] = {"n": len(edits), "eye": _mean(took),
+                              "judges": {name: _mean(v) for name, v in judged.items()}}
+        photos = [i for i in entry["items"] if i["kind"] == "photo"]
+        out["photos"] = {"n": len(photos), "eye_agrees_with_labels": _mean(
+            [(i["number"] in yes) == i["label"] for i in photos])}
+        results[attribute] = out
+    return results
+
+
+def _mean(values: list[bool]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def markdown(key: dict[str, Any], results: dict[str, Any]) -> str:
+    judges = key["judges"]
+    names = {"strict_judge": "strict judge", "judge": "judge/"}
+    head = ["attribute", "direction", "n", "by eye", *(names.get(j, j) for j in judges), "headline − eye"]
+    rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for attribute, r in results.items():
+        for direction in DIRECTIONS:
+            c = r[direction]
+            headline = min(v for v in c["judges"].values() if v is not None)
+            gap = f"{100 * (headline - c['eye']):+.1f} points" if c["eye"] is not None else "–"
+            rows.append(f"| {attribute} | {'off → on' if DIRECTIONS[direction] else 'on → off'} | {c['n']} | "
+                        f"**{pct(c['eye'])}** | " + " | ".join(pct(c["judges"][j]) for j in judges) + f" | {gap} |")
+    controls = "; ".join(f"{a} {pct(r['photos']['eye_agrees_with_labels'])} of {r['photos']['n']}"
+                         for a, r in results.items())
+    return "\n".join([
+        f"# Eye check of `{key['weights']}`", "",
+        f"The first {key['faces']} faces of each user-level sample ({key['split']} split, seed {key['seed']}), "
+        "edited through the whole pipeline (default paste), shuffled among the untouched photos of the same faces "
+        "and rated blind, one attribute at a time (does the face show it?). A face the editor did not find counts "
+        "as an edit that did not take. The judges' columns are their readings of the same returned photos; "
+        "the headline is the lower of them.", "", *rows, "",
+        f"The rater against CelebA's labels on the untouched photos: {controls}.", ""])
+
+
+def score(args: argparse.Namespace) -> dict[str, Any]:
+    out = Path(args.out)
+    key = json.loads((out / "key.json").read_text())
+    try:
+        ratings = json.loads(Path(args.ratings).read_text())
+        results = tally(key, ratings)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"error: {e}") from e
+    (out / "eye_check.json").write_text(json.dumps({"ratings": ratings, "results": results}, indent=2))
+    text = markdown(key, results)
+    (out / "eye_check.md").write_text(text)
+    print(text)
+    return results
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description="Blind eye check of the editor's returned photos.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("make", help="edit, shuffle among the photos, draw numbered grids, write key.json")
+    m.add_argument("--weights", default="weights")
+    m.add_argument("--data", required=True, help="CelebA folder")
+    m.add_argument("--split", default="test", choices=["train", "val", "test", "all"])
+    m.add_argument("--out", required=True)
+    m.add_argument("--attributes", nargs="+", default=list(DEFAULT_ATTRIBUTES))
+    m.add_argument("--faces", type=int, default=SHEET_FACES, help="faces per attribute and direction")
+    m.add_argument("--seed", type=int, default=0, help="the user-level sample's seed, and the shuffle's")
+    m.add_argument("--strict-judge", default="strict_judge")
+    m.add_argument("--judge", default="judge")
+    m.add_argument("--threads", type=int, default=0)
+    s = sub.add_parser("score", help="tally ratings against key.json")
+    s.add_argument("--out", required=True, help="the folder make wrote")
+    s.add_argument("--ratings", required=True, help='JSON: {"<attribute>": [numbers rated as showing it]}')
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    if args.command == "score":
+        return score(args)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return make(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The blind eye check end to end on the fixture (real MTCNN, real editor, both judges): the grids hide
+which photo is an edit, and the tally counts what a rater answered."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from evaluation.eye_check import GRID_PHOTOS, markdown, tally
+from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
+from tests.conftest import REPO
+
+FACES = 2
+
+
+def run(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evaluation.eye_check", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+@pytest.fixture(scope="module")
+def made(celeba_tiny: Path, weights_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("eye_check")
+    torch.manual_seed(0)
+    StrictJudge(StrictJudgeConfig(image_size=64, widths=(8, 16), blocks=(1, 1))).save(tmp / "strict")
+    out = tmp / "out"
+    r = run(["make", "--weights", str(weights_dir), "--data", str(celeba_tiny), "--split", "all", "--out", str(out),
+             "--faces", str(FACES), "--strict-judge", str(tmp / "strict"), "--threads", "1"])
+    assert r.returncode == 0, r.stderr[-4000:]
+    return {"out": out, "key": json.loads((out / "key.json").read_text())}
+
+
+def truth(key: dict) -> dict[str, list[int]]:
+    """Ratings that say yes exactly where the photo shows the attribute by CelebA's label, and where an
+    edit asked for it."""
+    return {a: [i["number"] for i in e["items"] if "number" in i
+                and (i["label"] if i["kind"] == "photo" else i["kind"] == "edit_on")]
+            for a, e in key["attributes"].items()}
+
+
+@pytest.mark.slow
+def test_grids_mix_edits_among_photos_without_telling_which(made: dict) -> None:
+    key, out = made["key"], made["out"]
+    assert list(key["attributes"]) == ["Smiling", "Eyeglasses"]
+    for attribute, entry in key["attributes"].items():
+        kinds = [i["kind"] for i in entry["items"]]
+        assert kinds.count("photo") == 2 * FACES
+        assert kinds.count("edit_on") == kinds.count("edit_off") == FACES
+        numbered = [i for i in entry["items"] if "number" in i]
+        assert all(not i.get("no_face") for i in numbered)  # MTCNN finds every fixture face
+        assert sorted(i["number"] for i in numbered) == list(range(1, len(numbered) + 1))
+        assert [i["number"] for i in numbered] != list(range(1, len(numbered) + 1))  # shuffled
+        assert len(entry["grids"]) == -(-len(numbered) // GRID_PHOTOS)
+        for i in numbered:
+            assert set(i["read"]) == {"strict_judge", "judge"}
+        with Image.open(out / entry["grids"][0]) as im:
+            assert im.width > 4 * 178  # four full frames a row
+    # the same faces as the user-level sample's first ones: off -> on faces lack the attribute
+    for entry in key["attributes"].values():
+        assert all(not i["label"] for i in entry["items"] if i["kind"] == "edit_on")
+        assert all(i["label"] for i in entry["items"] if i["kind"] == "edit_off")
+
+
+@pytest.mark.slow
+def test_score_counts_the_ratings_against_the_key(made: dict, tmp_path: Path) -> None:
+    out = made["out"]
+    ratings = tmp_path / "ratings.json"
+    ratings.write_text(json.dumps(truth(made["key"])))
+    r = run(["score", "--out", str(out), "--ratings", str(ratings)])
+    assert r.returncode == 0, r.stderr[-2000:]
+    results = json.loads((out / "eye_check.json").read_text())["results"]
+    for attribute in ("Smiling", "Eyeglasses"):
+        assert results[attribute]["on"]["eye"] == results[attribute]["off"]["eye"] == 1.0
+        assert results[attribute]["photos"]["eye_agrees_with_labels"] == 1.0
+    assert "| Smiling | off → on | 2 | **100.0 %** |" in (out / "eye_check.md").read_text()
+    ratings.write_text(json.dumps({"Smiling": [999], "Eyeglasses": []}))
+    r = run(["score", "--out", str(out), "--ratings", str(ratings)])
+    assert r.returncode != 0 and "not on its grids" in r.stderr
+
+
+def test_tally_reads_each_direction_its_own_way() -> None:
+    """Off -> on takes where the rater says yes; on -> off where the rater says no; a face the editor
+    missed never takes; the judges are tallied on the same edits."""
+    items = [
+        {"kind": "edit_on", "number": 1, "no_face": False, "label": False, "read": {"judge": True}},
+        {"kind": "edit_on", "number": 2, "no_face": False, "label": False, "read": {"judge": True}},
+        {"kind": "edit_on", "no_face": True, "label": False},
+        {"kind": "edit_off", "number": 3, "no_face": False, "label": True, "read": {"judge": True}},
+        {"kind": "photo", "number": 4, "label": True},
+        {"kind": "photo", "number": 5, "label": False},
+    ]
+    key = {"weights": "w", "split": "test", "seed": 0, "faces": 3, "judges": ["judge"],
+           "attributes": {"Smiling": {"grids": [], "items": items}}}
+    r = tally(key, {"Smiling": [1, 3, 4]})["Smiling"]
+    assert r["on"]["eye"] == pytest.approx(1 / 3) and r["on"]["judges"]["judge"] == pytest.approx(2 / 3)
+    assert r["off"]["eye"] == 0.0 and r["off"]["judges"]["judge"] == 0.0
+    assert r["photos"]["eye_agrees_with_labels"] == 1.0
+    assert "+33.3 points" in markdown(key, {"Smiling": r})
+    with pytest.raises(ValueError, match="no ratings"):
+        tally(key, {})
