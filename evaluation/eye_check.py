@@ -15,7 +15,8 @@ holds what each number is and what the strict judge and ``judge/`` read on it.
 ``score`` takes the ratings (``{"<attribute>": [numbers rated as showing it], ...}``) and writes
 ``eye_check.json`` and ``eye_check.md``: per attribute and direction, the share of edits the eye
 reads as the target, beside each judge's share on the same photos; and, as the rater's control, how
-often the eye agrees with CelebA's labels on the untouched photos.
+often the eye agrees with CelebA's labels on the untouched photos. For a local checkpoint checked on
+a held-out split, ``eye_check.json`` also goes next to it, where its model card reads it.
 """
 from __future__ import annotations
 
@@ -143,8 +144,10 @@ def _mean(values: list[bool]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def markdown(key: dict[str, Any], results: dict[str, Any]) -> str:
-    judges = key["judges"]
+def table(check: dict[str, Any]) -> str:
+    """The eye's and the judges' shares per attribute and direction, and the rater's control
+    (``check``: ``eye_check.json``)."""
+    judges, results = check["judges"], check["results"]
     names = {"strict_judge": "strict judge", "judge": "judge/"}
     head = ["attribute", "direction", "n", "by eye", *(names.get(j, j) for j in judges), "headline − eye"]
     rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
@@ -157,14 +160,18 @@ def markdown(key: dict[str, Any], results: dict[str, Any]) -> str:
                         f"**{pct(c['eye'])}** | " + " | ".join(pct(c["judges"][j]) for j in judges) + f" | {gap} |")
     controls = "; ".join(f"{a} {pct(r['photos']['eye_agrees_with_labels'])} of {r['photos']['n']}"
                          for a, r in results.items())
+    return "\n".join([*rows, "", f"The rater against CelebA's labels on the untouched photos: {controls}."])
+
+
+def markdown(check: dict[str, Any]) -> str:
+    """eye_check.md: what was rated and how, then :func:`table`."""
     return "\n".join([
-        f"# Eye check of `{key['weights']}`", "",
-        f"The first {key['faces']} faces of each user-level sample ({key['split']} split, seed {key['seed']}), "
+        f"# Eye check of `{check['weights']}`", "",
+        f"The first {check['faces']} faces of each user-level sample ({check['split']} split, seed {check['seed']}), "
         "edited through the whole pipeline (default paste), shuffled among the untouched photos of the same faces "
         "and rated blind, one attribute at a time (does the face show it?). A face the editor did not find counts "
         "as an edit that did not take. The judges' columns are their readings of the same returned photos; "
-        "the headline is the lower of them.", "", *rows, "",
-        f"The rater against CelebA's labels on the untouched photos: {controls}.", ""])
+        "the headline is the lower of them.", "", table(check), ""])
 
 
 def score(args: argparse.Namespace) -> dict[str, Any]:
@@ -175,11 +182,15 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
         results = tally(key, ratings)
     except (OSError, ValueError) as e:
         raise SystemExit(f"error: {e}") from e
-    (out / "eye_check.json").write_text(json.dumps({"ratings": ratings, "results": results}, indent=2))
-    text = markdown(key, results)
-    (out / "eye_check.md").write_text(text)
-    print(text)
-    return results
+    check = {k: key[k] for k in ("weights", "split", "seed", "faces", "judges")}
+    check.update(ratings=ratings, results=results)
+    text = json.dumps(check, indent=2)
+    (out / "eye_check.json").write_text(text)
+    if Path(key["weights"]).is_dir() and key["split"] not in ("train", "val"):
+        Path(key["weights"], "eye_check.json").write_text(text)  # the checkpoint's own, for its model card
+    (out / "eye_check.md").write_text(markdown(check))
+    print(markdown(check))
+    return check
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

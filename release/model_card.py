@@ -23,6 +23,7 @@ from typing import Any, Callable
 import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from evaluation.eye_check import table as eye_table
 from evaluation.report import num, pct
 from evaluation.user_level_report import comparison_table, legend, user_level_table, variants_table, z_probe_table
 from model import IFcVAEGAN
@@ -57,6 +58,8 @@ HEADLINES: tuple[tuple[tuple[str, ...], tuple[str, str], str, str], ...] = (
 
 #: The user-level evaluation's results, next to the checkpoint (``python -m evaluation.user_level``).
 USER_LEVEL_METRICS = "metrics.json"
+#: The blind eye check next to the checkpoint (``evaluation.eye_check score``).
+EYE_CHECK = "eye_check.json"
 #: Its contact sheets shown in the card (copied next to it as ``user_level_<name>.png``).
 CARD_SHEETS = ("Eyeglasses_on", "Smiling_on")
 #: User-level headlines for the model-index: (path in that metrics.json, metric name).
@@ -416,6 +419,23 @@ def user_level_section(user_level: dict[str, Any] | None, sheets: list[tuple[str
            "what the judges read and dlib's distance):", "", *pictures] if pictures else [])]).rstrip()
 
 
+def load_eye_check(weights: Path) -> dict[str, Any] | None:
+    """The blind eye check (``evaluation.eye_check``) next to the checkpoint, or None if there is none."""
+    path = weights / EYE_CHECK
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def eye_check_section(check: dict[str, Any] | None) -> str:
+    """The eye's reading of the returned photos beside the judges' on the same faces, or nothing."""
+    if check is None:
+        return ""
+    return ("\n\n### Checked by eye\n\n"
+            f"The first {check['faces']} faces of each user-level sample ({check['split']} split), edited through the "
+            "whole pipeline, shuffled among the untouched photos of the same faces and rated blind, one attribute at a "
+            "time (`python -m evaluation.eye_check`; figures from `eye_check.json` next to this card). Where the eye "
+            "and the judges part, the judges' figure above is not what a person sees:\n\n" + eye_table(check))
+
+
 def comparison_section(user_level: dict[str, Any] | None, previous: dict[str, Any] | None, name: str) -> str:
     """This checkpoint's user-level figures beside a previous checkpoint's, or nothing."""
     if user_level is None or previous is None:
@@ -429,7 +449,7 @@ def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, 
                repo_id: str | None = None, notes: str | None = None, ablation: str | None = None,
                grid: str | None = None, user_level: dict[str, Any] | None = None,
                sheets: list[tuple[str, str]] | None = None, previous: dict[str, Any] | None = None,
-               previous_name: str = "previous") -> ModelCard:
+               previous_name: str = "previous", eye_check: dict[str, Any] | None = None) -> ModelCard:
     """The model card of a loaded checkpoint: metadata, usage, training, evaluation."""
     cfg = model.config
     results = eval_results(metrics, cfg.attributes) + user_level_results(user_level)
@@ -445,7 +465,7 @@ def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, 
         params=parameter_count(model), edit_params=parameter_count(model.encoder, model.decoder),
         training=training_section(run) + (f"\n\n{notes.strip()}" if notes else ""),
         evaluation=comparison_section(user_level, previous, previous_name)
-        + user_level_section(user_level, sheets or []) + "\n\n### The decoded 64 x 64 crops\n\n"
+        + user_level_section(user_level, sheets or []) + eye_check_section(eye_check) + "\n\n### The decoded 64 x 64 crops\n\n"
         + evaluation_section(metrics, cfg.attributes) + grid_section(grid) + ablation_section(ablation),
         license_link=LICENSE_LINK)
 
@@ -483,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         sheets = copy_sheets(user_level, out.parent) if user_level else []
         previous = json.loads(args.previous.read_text()) if args.previous else None
         card = build_card(model, metrics, run, args.repo_id, notes, ablation, args.grid and args.grid.name,
-                          user_level, sheets, previous, args.previous_name)
+                          user_level, sheets, previous, args.previous_name, load_eye_check(Path(args.weights)))
     except (OSError, ValueError, KeyError) as e:  # missing files, bad JSON, unloadable checkpoint
         print(f"model card: {e}", file=sys.stderr)
         return 1

@@ -2,6 +2,7 @@
 which photo is an edit, and the tally counts what a rater answered."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,13 +26,17 @@ def run(args: list[str]) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def made(celeba_tiny: Path, weights_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("eye_check")
+    weights = tmp / "weights"
+    weights.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(weights_dir / name, weights / name)
     torch.manual_seed(0)
     StrictJudge(StrictJudgeConfig(image_size=64, widths=(8, 16), blocks=(1, 1))).save(tmp / "strict")
     out = tmp / "out"
-    r = run(["make", "--weights", str(weights_dir), "--data", str(celeba_tiny), "--split", "all", "--out", str(out),
+    r = run(["make", "--weights", str(weights), "--data", str(celeba_tiny), "--split", "all", "--out", str(out),
              "--faces", str(FACES), "--strict-judge", str(tmp / "strict"), "--threads", "1"])
     assert r.returncode == 0, r.stderr[-4000:]
-    return {"out": out, "key": json.loads((out / "key.json").read_text())}
+    return {"out": out, "weights": weights, "key": json.loads((out / "key.json").read_text())}
 
 
 def truth(key: dict) -> dict[str, list[int]]:
@@ -72,7 +77,9 @@ def test_score_counts_the_ratings_against_the_key(made: dict, tmp_path: Path) ->
     ratings.write_text(json.dumps(truth(made["key"])))
     r = run(["score", "--out", str(out), "--ratings", str(ratings)])
     assert r.returncode == 0, r.stderr[-2000:]
-    results = json.loads((out / "eye_check.json").read_text())["results"]
+    check = json.loads((out / "eye_check.json").read_text())
+    assert json.loads((made["weights"] / "eye_check.json").read_text()) == check  # the checkpoint's own
+    results = check["results"]
     for attribute in ("Smiling", "Eyeglasses"):
         assert results[attribute]["on"]["eye"] == results[attribute]["off"]["eye"] == 1.0
         assert results[attribute]["photos"]["eye_agrees_with_labels"] == 1.0
@@ -95,10 +102,11 @@ def test_tally_reads_each_direction_its_own_way() -> None:
     ]
     key = {"weights": "w", "split": "test", "seed": 0, "faces": 3, "judges": ["judge"],
            "attributes": {"Smiling": {"grids": [], "items": items}}}
-    r = tally(key, {"Smiling": [1, 3, 4]})["Smiling"]
+    results = tally(key, {"Smiling": [1, 3, 4]})
+    r = results["Smiling"]
     assert r["on"]["eye"] == pytest.approx(1 / 3) and r["on"]["judges"]["judge"] == pytest.approx(2 / 3)
     assert r["off"]["eye"] == 0.0 and r["off"]["judges"]["judge"] == 0.0
     assert r["photos"]["eye_agrees_with_labels"] == 1.0
-    assert "+33.3 points" in markdown(key, {"Smiling": r})
+    assert "+33.3 points" in markdown({**key, "results": results})
     with pytest.raises(ValueError, match="no ratings"):
         tally(key, {})

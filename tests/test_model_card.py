@@ -135,6 +135,22 @@ def test_card_shows_the_edit_sheet_copied_next_to_it(files: dict[str, Path], tmp
     assert (files["ckpt"] / "edits.png").read_bytes() == sheet.read_bytes()
 
 
+def test_card_shows_the_eye_check_next_to_the_checkpoint(files: dict[str, Path]) -> None:
+    """eye_check.json beside the checkpoint becomes a section with the eye beside the judges."""
+    cell = {"n": 16, "eye": 0.5, "judges": {"strict_judge": 0.875, "judge": 0.8125}}
+    check = {"weights": "weights", "split": "test", "seed": 0, "faces": 16, "judges": ["strict_judge", "judge"],
+             "ratings": {}, "results": {"Smiling": {"on": cell, "off": {**cell, "eye": 0.9},
+                                                   "photos": {"n": 32, "eye_agrees_with_labels": 0.94}}}}
+    assert model_card.main(["--weights", str(files["ckpt"])]) == 0
+    assert "### Checked by eye" not in ModelCard.load(files["ckpt"] / "README.md").text
+    (files["ckpt"] / "eye_check.json").write_text(json.dumps(check))
+    assert model_card.main(["--weights", str(files["ckpt"])]) == 0
+    text = ModelCard.load(files["ckpt"] / "README.md").text
+    section = text[text.index("### Checked by eye"):]
+    assert "| Smiling | off → on | 16 | **50.0 %** | 87.5 % | 81.2 % | +31.2 points |" in section
+    assert "Smiling 94.0 % of 32" in section
+
+
 def test_card_refuses_missing_inputs(files: dict[str, Path], capsys: pytest.CaptureFixture) -> None:
     assert model_card.main(["--weights", str(files["ckpt"]), "--train-run", str(files["ckpt"])]) == 1
     assert "args.json not found" in capsys.readouterr().err
