@@ -88,10 +88,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--aux-reset", type=int, default=0, metavar="N",
                     help="start the auxiliary net afresh every N steps (0: never), so that the encoder keeps "
                          "facing an adversary that has just learned what z holds; may be given with --resume")
-    ap.add_argument("--critic-ghost-smiles", type=float, default=0.0, metavar="SHARE",
-                    help="share of each batch the attribute critic sees with a ghost smile (a smiling face's "
-                         "mouth, blurred and half see-through, over a mouth not smiling) labelled not smiling, so "
-                         "that the flipped edit must draw a smile that shows (0: none)")
     ap.add_argument("--ema-decay", type=float, default=0.0,
                     help="average the encoder and decoder weights with this decay (e.g. 0.999) and save "
                          "and validate the averaged ones (0: no average)")
@@ -266,8 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{len(train_x)} train images are too few for batch {args.batch_size} x {world} ranks")
 
     trainer = Trainer(model, args.lr, bf16=args.bf16, world=world, critic_lr=args.critic_lr,
-                      aux_steps=args.aux_steps, ema_decay=args.ema_decay,
-                      critic_ghost_smiles=args.critic_ghost_smiles)
+                      aux_steps=args.aux_steps, ema_decay=args.ema_decay)
     epoch, skip, step, best, elapsed = 0, 0, 0, -math.inf, 0.0
     if args.resume:
         st = torch.load(out / "state.pt", map_location=device, weights_only=True)

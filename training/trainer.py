@@ -26,7 +26,7 @@ import torch.distributed as dist
 from model import IFcVAEGAN
 from model.losses import (aux_floor, aux_loss, batch_norms, critic_loss, discriminator_loss,
                           encoder_decoder_losses, reparameterize)
-from training.augment import add_ghost_smiles, augment_for_critic
+from training.augment import augment_for_critic
 
 #: The decoded images the discriminator learns to reject, each with the attributes it was rendered with.
 DECODED = (("x_rec", "y_rec"), ("x_prior", "y_prior"), ("x_edit", "y_edit"))
@@ -38,17 +38,12 @@ class Trainer:
 
     Under ``torch.distributed`` (``world`` > 1) each update averages its gradients over the ranks.
     ``aux_steps``: updates of the auxiliary net per step (a stronger adversary); ``ema_decay``: keep
-    an exponential moving average of the encoder's and decoder's weights (0: none);
-    ``critic_ghost_smiles``: share of each batch the critic sees with a ghost smile (0: none).
+    an exponential moving average of the encoder's and decoder's weights (0: none).
     """
 
     def __init__(self, model: IFcVAEGAN, lr: float, bf16: bool = False, world: int = 1,
-                 critic_lr: float | None = None, aux_steps: int = 1, ema_decay: float = 0.0,
-                 critic_ghost_smiles: float = 0.0) -> None:
-        if critic_ghost_smiles and "Smiling" not in model.attributes:
-            raise ValueError("critic_ghost_smiles needs Smiling among the model's attributes")
+                 critic_lr: float | None = None, aux_steps: int = 1, ema_decay: float = 0.0) -> None:
         self.model = model
-        self.critic_ghost_smiles = critic_ghost_smiles
         self.weights = model.config.loss_weights
         self.world = world
         self.bf16 = bf16
@@ -178,11 +173,7 @@ class Trainer:
         return self._update("aux", loss)
 
     def critic_step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Update the attribute critic on augmented real images (never on decoded ones), some of them
-        with ghost smiles (``critic_ghost_smiles``) that it must read as not smiling."""
-        if self.critic_ghost_smiles:
-            smiling = y[:, self.model.attributes.index("Smiling")] > 0.5
-            x = add_ghost_smiles(x, smiling, self.critic_ghost_smiles)
+        """Update the attribute critic on augmented real images (never on decoded ones)."""
         with self.autocast(x.device):
             loss = critic_loss(self.model, augment_for_critic(x), y)
         return self._update("critic", loss)
