@@ -14,6 +14,14 @@ from torch import nn
 import torch.nn.functional as F
 
 from .ifcvae import IFcVAEGAN
+from .paste import ATTRIBUTE_REGIONS, REGION_CORE, ellipse_mask
+
+#: Where on the aligned crop ``edit_local`` wants an edit of each attribute to show by itself, as a
+#: (centre, semi-axes) ellipse in fractions of the side: the lips, the inner 0.6 of the paste's smile
+#: region (which also holds the cheeks a smile lifts, where judges read a smile that a person misses).
+LOCAL_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "Smiling": (ATTRIBUTE_REGIONS["Smiling"][0], tuple(0.6 * a for a in ATTRIBUTE_REGIONS["Smiling"][1])),
+}
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -86,7 +94,7 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
         terms["gan"] = F.binary_cross_entropy_with_logits(logits.float(), torch.ones_like(logits.float()))
     if w["rec_feat"]:
         terms["rec_feat"] = feature_distance(model, x, x_rec)
-    if w["edit_cls"] or w["edit_gan"] or w["edit_change"]:
+    if w["edit_cls"] or w["edit_gan"] or w["edit_change"] or w["edit_local"]:
         x_edit, y_edit, y_drawn = flipped_edit(model, z, y_hat, y)
         outputs["x_edit"], outputs["y_edit"] = x_edit, y_drawn
         if w["edit_cls"]:
@@ -99,8 +107,32 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
         if w["edit_change"]:
             # the reconstruction is the fixed target: the edit moves toward it, never it toward the edit
             terms["edit_change"] = (x_edit.float() - x_rec.detach().float()).abs().mean()
+        if w["edit_local"]:
+            terms["edit_local"] = local_edit_term(model, x_rec, x_edit, y_edit, y_edit != y)
     total = sum(w[k] * v for k, v in terms.items())
     return total, terms, outputs
+
+
+def local_edit_term(model: IFcVAEGAN, x_rec: torch.Tensor, x_edit: torch.Tensor, y_edit: torch.Tensor,
+                    flipped: torch.Tensor) -> torch.Tensor:
+    """The frozen critic's BCE on each :data:`LOCAL_REGIONS` attribute of the faces where it was
+    flipped, reading an image that is the edit inside the attribute's region and the (detached)
+    reconstruction outside it: only the region can show the flip. Mean over those attributes; 0
+    (with a graph) where no face of the batch had one flipped."""
+    losses = []
+    for name, (centre, axes) in LOCAL_REGIONS.items():
+        if name not in model.attributes:
+            continue
+        j = model.attributes.index(name)
+        rows = flipped[:, j]
+        if not rows.any():
+            continue
+        mask = torch.from_numpy(ellipse_mask(x_edit.shape[-1], centre, axes, REGION_CORE).copy()).to(x_edit)
+        local = x_rec[rows].detach() * (1 - mask) + x_edit[rows] * mask
+        with frozen(model.critic):
+            logits = model.critic(local)[:, j]
+        losses.append(F.binary_cross_entropy_with_logits(logits.float(), y_edit[rows, j]))
+    return torch.stack(losses).mean() if losses else x_edit.sum() * 0.0
 
 
 def attribute_gap(mu: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
