@@ -33,8 +33,10 @@ class IFcVAEGAN(
     license="other",
     pipeline_tag="image-to-image",
 ):
-    """Encoder E, decoder G, auxiliary net A and discriminator D of the IFcVAE-GAN, and the attribute
-    critic C when the config's ``edit_cls`` term is on (``critic`` is None otherwise).
+    """Encoder E, decoder G, auxiliary net A and discriminator D of the IFcVAE-GAN, the attribute
+    critic C when the config's ``edit_cls`` term is on (``critic`` is None otherwise), and a local
+    critic, which sees only the part of the face where an attribute shows (the lips of a smile),
+    when ``edit_local`` is on (``local_critic`` is None otherwise).
 
     Images are float tensors ``B x 3 x S x S`` in [0, 1]; attribute values are in [0, 1]
     (0 absent, 1 present; a little beyond 1 exaggerates).
@@ -53,6 +55,7 @@ class IFcVAEGAN(
         self.aux = AuxNet(config)
         self.discriminator = Discriminator(config)
         self.critic = AttributeCritic(config) if config.has_critic else None
+        self.local_critic = AttributeCritic(config) if config.loss_weights["edit_local"] else None
 
     # -- inference --------------------------------------------------------------------------
     @property

@@ -108,29 +108,43 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
             # the reconstruction is the fixed target: the edit moves toward it, never it toward the edit
             terms["edit_change"] = (x_edit.float() - x_rec.detach().float()).abs().mean()
         if w["edit_local"]:
-            terms["edit_local"] = local_edit_term(model, x_rec, x_edit, y_edit, y_edit != y)
+            terms["edit_local"] = local_edit_term(model, x_edit, y_edit, y_edit != y)
     total = sum(w[k] * v for k, v in terms.items())
     return total, terms, outputs
 
 
-def local_edit_term(model: IFcVAEGAN, x_rec: torch.Tensor, x_edit: torch.Tensor, y_edit: torch.Tensor,
-                    flipped: torch.Tensor) -> torch.Tensor:
-    """The frozen critic's BCE on each :data:`LOCAL_REGIONS` attribute of the faces where it was
-    flipped, reading an image that is the edit inside the attribute's region and the (detached)
-    reconstruction outside it: only the region can show the flip. Mean over those attributes; 0
-    (with a graph) where no face of the batch had one flipped."""
+def local_view(x: torch.Tensor, attribute: str) -> torch.Tensor:
+    """``x`` (``N x 3 x S x S`` in [0, 1]) inside ``attribute``'s :data:`LOCAL_REGIONS` ellipse,
+    feathered into mid-grey outside it: all that the local critic sees."""
+    centre, axes = LOCAL_REGIONS[attribute]
+    mask = torch.from_numpy(ellipse_mask(x.shape[-1], centre, axes, REGION_CORE).copy()).to(x)
+    return x * mask + 0.5 * (1 - mask)
+
+
+def local_attributes(model: IFcVAEGAN) -> list[tuple[int, str]]:
+    """(column, name) of the model's attributes that have a :data:`LOCAL_REGIONS` entry."""
+    return [(j, a) for j, a in enumerate(model.attributes) if a in LOCAL_REGIONS]
+
+
+def local_critic_loss(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The local critic's own loss: read each local attribute of real images from its region alone."""
+    losses = [F.binary_cross_entropy_with_logits(model.local_critic(local_view(x, a))[:, j].float(), y[:, j])
+              for j, a in local_attributes(model)]
+    return torch.stack(losses).mean() if losses else x.sum() * 0.0
+
+
+def local_edit_term(model: IFcVAEGAN, x_edit: torch.Tensor, y_edit: torch.Tensor, flipped: torch.Tensor
+                    ) -> torch.Tensor:
+    """The frozen local critic's BCE on each local attribute of the faces where it was flipped,
+    reading the rendering's region alone (:func:`local_view`). Mean over those attributes; 0 (with a
+    graph) where no face of the batch had one flipped."""
     losses = []
-    for name, (centre, axes) in LOCAL_REGIONS.items():
-        if name not in model.attributes:
-            continue
-        j = model.attributes.index(name)
+    for j, name in local_attributes(model):
         rows = flipped[:, j]
         if not rows.any():
             continue
-        mask = torch.from_numpy(ellipse_mask(x_edit.shape[-1], centre, axes, REGION_CORE).copy()).to(x_edit)
-        local = x_rec[rows].detach() * (1 - mask) + x_edit[rows] * mask
-        with frozen(model.critic):
-            logits = model.critic(local)[:, j]
+        with frozen(model.local_critic):
+            logits = model.local_critic(local_view(x_edit[rows], name))[:, j]
         losses.append(F.binary_cross_entropy_with_logits(logits.float(), y_edit[rows, j]))
     return torch.stack(losses).mean() if losses else x_edit.sum() * 0.0
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from model import CheckpointError, IFcVAEGAN, ModelConfig
 from model.config import LOSS_TERMS
 from model.losses import (
-    LOCAL_REGIONS, attribute_gap, local_edit_term,
+    LOCAL_REGIONS, attribute_gap, local_critic_loss, local_edit_term, local_view,
     adversarial_aux_term, aux_floor, aux_loss, class_balance, discriminator_loss, encoder_decoder_losses,
     feature_distance,
 )
@@ -125,7 +125,7 @@ def test_the_papers_loss_terms_are_on_by_default(model: IFcVAEGAN) -> None:
 def test_zero_weight_removes_its_term(term: str) -> None:
     torch.manual_seed(0)
     # the terms that need the GAN's discriminator go with it
-    off = {term, "rec_feat", "edit_gan"} if term == "gan" else {term, "edit_local"} if term == "edit_cls" else {term}
+    off = {term, "rec_feat", "edit_gan"} if term == "gan" else {term}
     m = IFcVAEGAN(ModelConfig(loss_weights={**ALL_ON, **{t: 0.0 for t in off}}, **SMALL)).train()
     x, y = batch()
     total, terms, outs = encoder_decoder_losses(m, x, y)
@@ -142,6 +142,9 @@ def test_zero_weight_removes_its_term(term: str) -> None:
     elif m.critic is not None:  # the critic judges the edit, frozen: gradients pass through, none stay
         assert all(p.grad is None for p in m.critic.parameters())
         assert all(p.requires_grad for p in m.critic.parameters()) and m.critic.training
+    if m.local_critic is not None:  # so does the local critic
+        assert all(p.grad is None for p in m.local_critic.parameters()) and m.local_critic.training
+    assert (m.local_critic is None) == (term == "edit_local")
 
 
 def test_edit_terms_score_the_flipped_rendering() -> None:
@@ -182,28 +185,35 @@ def test_edit_change_is_the_edits_mean_pixel_change_and_trains_the_decoder() -> 
 
 
 def test_edit_local_reads_a_flipped_smile_from_the_lips_alone() -> None:
-    """``edit_local``: the critic reads the edit inside the lips and the reconstruction elsewhere, on
-    the faces whose Smiling was flipped; only the lips of the edit get a gradient."""
+    """``edit_local``: a local critic, which sees only the lips, reads the rendering of the faces whose
+    Smiling was flipped; only the lips of those renderings get a gradient, the critic none."""
     torch.manual_seed(0)
-    m = IFcVAEGAN(ModelConfig(loss_weights={"edit_cls": 1.0, "edit_local": 1.0}, **SMALL)).train()
-    x_rec, x_edit = torch.rand(4, 3, 64, 64), torch.rand(4, 3, 64, 64, requires_grad=True)
+    m = IFcVAEGAN(ModelConfig(loss_weights={"edit_local": 1.0}, **SMALL)).train()
+    assert m.critic is None and m.local_critic is not None
+    x_edit = torch.rand(4, 3, 64, 64, requires_grad=True)
     y_edit = torch.tensor([[1.0] + [0.0] * 5, [0.0] * 6, [1.0] * 6, [0.0] * 6])
     flipped = torch.zeros(4, 6, dtype=torch.bool)
     flipped[[0, 2], 0] = True  # Smiling flipped on faces 0 and 2 only
     flipped[1, 1:] = True  # other attributes flipped on face 1: not this term's business
-    loss = local_edit_term(m, x_rec, x_edit, y_edit, flipped)
+    loss = local_edit_term(m, x_edit, y_edit, flipped)
     loss.backward()
+    assert all(p.grad is None for p in m.local_critic.parameters())
     grad = x_edit.grad.abs().sum(1)
     assert grad[[1, 3]].sum() == 0 and grad[[0, 2]].sum() > 0
     (cx, cy), (ax, ay) = LOCAL_REGIONS["Smiling"]
     rows, cols = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
     outside = ((cols + 0.5) / 64 - cx) ** 2 / ax ** 2 + ((rows + 0.5) / 64 - cy) ** 2 / ay ** 2 > 1
     assert grad[0][outside].sum() == 0 and grad[0][~outside].sum() > 0
-    assert local_edit_term(m, x_rec, x_edit, y_edit, torch.zeros(4, 6, dtype=torch.bool)) == 0
+    view = local_view(x_edit.detach(), "Smiling")
+    assert (view[:, :, outside] == 0.5).all() and torch.equal(view[:, :, 51, 32], x_edit.detach()[:, :, 51, 32])
+    assert local_edit_term(m, x_edit, y_edit, torch.zeros(4, 6, dtype=torch.bool)) == 0
     _, terms, _ = encoder_decoder_losses(m, *batch())
     assert "edit_local" in terms and terms["edit_local"].requires_grad
-    with pytest.raises(ValueError, match="edit_local"):
-        ModelConfig(loss_weights={"edit_local": 1.0})
+    x, y = batch()
+    assert local_critic_loss(m, x, y).item() > 0
+    assert IFcVAEGAN(ModelConfig(attributes=("Eyeglasses",), loss_weights={"edit_local": 1.0}, **SMALL)
+                     ).local_critic is not None  # no local attribute: the term is 0, as the critic's loss
+    assert IFcVAEGAN(ModelConfig(**SMALL)).local_critic is None
 
 
 def test_attribute_gap_is_zero_for_independent_codes_and_pulls_leaked_attributes_out() -> None:

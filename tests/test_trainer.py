@@ -53,6 +53,22 @@ def test_critic_warm_up_trains_the_critic_alone() -> None:
     assert changed(critic, model.critic) and not changed(enc, model.encoder)
 
 
+def test_the_local_critic_learns_in_its_own_step_and_in_the_warm_up() -> None:
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(loss_weights={"edit_cls": 1000.0, "edit_local": 1000.0}, **SMALL)).train()
+    trainer = Trainer(model, lr=1e-3)
+    local, enc = snapshot(model.local_critic), snapshot(model.encoder)
+    assert set(trainer.step(*batch(), critic_only=True)) == {"critic", "local_critic"}
+    assert changed(local, model.local_critic) and not changed(enc, model.encoder)
+    local = snapshot(model.local_critic)
+    logs = trainer.step(*batch())
+    assert {"edit_local", "local_critic"} <= set(logs) and changed(local, model.local_critic)
+    assert "opt_local_critic" in trainer.state_dict()
+    metrics = validate(model, (torch.rand(60, 3, 64, 64) * 255).to(torch.uint8), batch(60)[1])
+    assert 0.0 <= metrics["local_acc_Smiling"] <= 1.0 and 0.0 <= metrics["local_edit_Smiling"] <= 1.0
+    assert "local_acc_Eyeglasses" not in metrics
+
+
 def test_state_round_trip_restores_model_and_optimisers() -> None:
     torch.manual_seed(0)
     model = IFcVAEGAN(ModelConfig(loss_weights={"edit_cls": 1000.0}, **SMALL)).train()

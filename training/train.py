@@ -43,7 +43,7 @@ RESCHEDULE = ("lr_decay_start", "lr_decay_steps", "lr_decay_final", "aux_reset")
 #: Train images whose batch statistics become the averaged weights' batch-norm statistics (--ema-decay).
 CALIBRATION_IMAGES = 1024
 LOG_FIELDS = ["step", "epoch", "elapsed_s", "img_per_s", "total", *LOSS_TERMS, "aux_net", "aux_floor", "critic",
-              "disc"]
+              "local_critic", "disc"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -151,12 +151,12 @@ def run_args(args: argparse.Namespace, lead: bool) -> argparse.Namespace:
 
 
 #: Parts of a model that ``--init`` may start fresh when the checkpoint lacks them.
-OPTIONAL_PARTS = ("critic.", "discriminator.embed.")
+OPTIONAL_PARTS = ("critic.", "local_critic.", "discriminator.embed.")
 
 
 def init_from(model: IFcVAEGAN, checkpoint: str) -> None:
     """Copy a checkpoint's weights into ``model``; only the optional parts the checkpoint lacks (the
-    attribute critic, a conditional discriminator's embedding) stay fresh. A checkpoint at a smaller
+    attribute critic, the local critic, a conditional discriminator's embedding) stay fresh. A checkpoint at a smaller
     image size starts the inner blocks of a grown model (``training.grow``); its outer blocks stay fresh."""
     source = IFcVAEGAN.load(checkpoint)
     start, own = source.state_dict(), model.state_dict()

@@ -7,7 +7,8 @@ One training step, on a batch of real images ``x`` and their labels ``y``:
 2. auxiliary net (:meth:`Trainer.aux_step`): read the attributes from the detached z (``aux`` on;
    ``aux_steps`` updates on the same z);
 3. attribute critic (:meth:`Trainer.critic_step`): read the attributes of augmented real images
-   (``edit_cls`` on);
+   (``edit_cls`` on); then the local critic (:meth:`Trainer.local_critic_step`): the same from the
+   regions of ``model.losses.LOCAL_REGIONS`` alone (``edit_local`` on);
 4. discriminator (:meth:`Trainer.discriminator_step`): real images against every decoded image of
    step 1 (``gan`` on);
 5. the running average of the encoder and decoder weights (``ema_decay`` > 0), which is what
@@ -25,7 +26,7 @@ import torch.distributed as dist
 
 from model import IFcVAEGAN
 from model.losses import (aux_floor, aux_loss, batch_norms, critic_loss, discriminator_loss,
-                          encoder_decoder_losses, reparameterize)
+                          encoder_decoder_losses, local_critic_loss, reparameterize)
 from training.augment import augment_for_critic
 
 #: The decoded images the discriminator learns to reject, each with the attributes it was rendered with.
@@ -56,6 +57,8 @@ class Trainer:
         }
         if model.critic is not None:
             self.optimizers["critic"] = torch.optim.RMSprop(model.critic.parameters(), lr=critic_lr or lr)
+        if model.local_critic is not None:
+            self.optimizers["local_critic"] = torch.optim.RMSprop(model.local_critic.parameters(), lr=critic_lr or lr)
         self.base_lrs = {k: [g["lr"] for g in opt.param_groups] for k, opt in self.optimizers.items()}
         if world > 1:  # every rank starts from rank 0's weights
             for t in model.state_dict().values():
@@ -131,7 +134,8 @@ class Trainer:
         unweighted terms, ``total``, and each adversary's own loss. ``critic_only`` trains just the
         critic (its warm-up before the edit terms can trust it)."""
         if critic_only:
-            return {"critic": self.critic_step(x, y)}
+            return {"critic": self.critic_step(x, y),
+                    **({"local_critic": self.local_critic_step(x, y)} if self.model.local_critic is not None else {})}
         logs, outs = self.encoder_decoder_step(x, y)
         if self.weights["aux"]:
             for _ in range(self.aux_steps):
@@ -139,6 +143,8 @@ class Trainer:
             logs["aux_floor"] = aux_floor(y, self.model.config.aux_objective)
         if self.model.critic is not None:
             logs["critic"] = self.critic_step(x, y)
+        if self.model.local_critic is not None:
+            logs["local_critic"] = self.local_critic_step(x, y)
         if self.weights["gan"]:
             logs["disc"] = self.discriminator_step(x, y, [(outs[k], outs[c]) for k, c in DECODED if k in outs])
         if self.ema:
@@ -177,6 +183,12 @@ class Trainer:
         with self.autocast(x.device):
             loss = critic_loss(self.model, augment_for_critic(x), y)
         return self._update("critic", loss)
+
+    def local_critic_step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Update the local critic on the regions of augmented real images (never decoded ones)."""
+        with self.autocast(x.device):
+            loss = local_critic_loss(self.model, augment_for_critic(x), y)
+        return self._update("local_critic", loss)
 
     def discriminator_step(self, x: torch.Tensor, y: torch.Tensor,
                            fakes: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:

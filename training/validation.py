@@ -5,6 +5,7 @@ import torch
 
 from evaluation.z_probe import z_probe
 from model import IFcVAEGAN
+from model.losses import local_attributes, local_view
 from model.paste import face_mask, replace_weight
 from model.preprocessing import to_model_input
 
@@ -25,11 +26,15 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
       paste mask's weight) whose own detail the default paste replaces by the decoded edit (the
       rest keeps the photo's pixels plus the edit's change); the person is lost where it is high;
     - with a critic: ``critic_acc_mean`` on the real crops, and ``edit_<attr>``: the share of faces
-      whose decoded single-attribute flip the critic reads as flipped.
+      whose decoded single-attribute flip the critic reads as flipped;
+    - with a local critic, for its attributes: ``local_acc_<attr>`` on the real crops' regions and
+      ``local_edit_<attr>``: the share of flips it reads as flipped from the region alone.
     """
     model.eval()
     device = next(model.parameters()).device
     heads, mus, critics, edits, repaints, se = [], [], [], [], [], 0.0
+    local = local_attributes(model) if model.local_critic is not None else []
+    local_reads: dict[str, list[torch.Tensor]] = {}
     mask = torch.tensor(face_mask(model.config.image_size), device=device)
     for i in range(0, len(images), bs):
         x = to_model_input(images[i:i + bs]).to(device)
@@ -50,6 +55,12 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
             critics.append(model.critic(x).cpu() > 0)
             edits.append(torch.stack([(model.critic(e)[:, j] > 0).cpu() == (y[:, j] > 0.5).cpu()
                                       for j, (y, e) in enumerate(flips)], 1))
+        for j, a in local:
+            y, e = flips[j]
+            local_reads.setdefault(f"local_acc_{a}", []).append(
+                ((model.local_critic(local_view(x, a))[:, j] > 0) == (labels[i:i + bs, j] > 0.5).to(device)).cpu())
+            local_reads.setdefault(f"local_edit_{a}", []).append(
+                ((model.local_critic(local_view(e, a))[:, j] > 0) == (y[:, j] > 0.5)).cpu())
     model.train()
     truth = labels > 0.5
     acc = (torch.cat(heads) == truth).float().mean(0)
@@ -66,4 +77,5 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
         out["critic_acc_mean"] = (torch.cat(critics) == truth).float().mean().item()
         edit = torch.cat(edits).float().mean(0)
         out |= {f"edit_{a}": edit[j].item() for j, a in enumerate(model.attributes)}
+    out |= {k: torch.cat(v).float().mean().item() for k, v in local_reads.items()}
     return out
