@@ -14,14 +14,14 @@ from torch import nn
 import torch.nn.functional as F
 
 from .ifcvae import IFcVAEGAN
-from .paste import ATTRIBUTE_REGIONS, REGION_CORE, ellipse_mask
+from .paste import ellipse_mask
 
-#: Where on the aligned crop ``edit_local`` wants an edit of each attribute to show by itself, as a
-#: (centre, semi-axes) ellipse in fractions of the side: the lips, the inner 0.6 of the paste's smile
-#: region (which also holds the cheeks a smile lifts, where judges read a smile that a person misses).
-LOCAL_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
-    "Smiling": (ATTRIBUTE_REGIONS["Smiling"][0], tuple(0.6 * a for a in ATTRIBUTE_REGIONS["Smiling"][1])),
-}
+#: Where on the aligned crop ``edit_local``'s critic looks for each attribute, as a (centre, semi-axes)
+#: ellipse in fractions of the side, 1 inside :data:`LOCAL_CORE` of its radius and feathered to 0 at
+#: it: the mouth with its corners (inside the paste's smile region, which also holds the cheeks that a
+#: smile lifts, where judges read a smile that a person misses).
+LOCAL_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {"Smiling": ((0.50, 0.80), (0.22, 0.12))}
+LOCAL_CORE: float = 0.75
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -117,7 +117,7 @@ def local_view(x: torch.Tensor, attribute: str) -> torch.Tensor:
     """``x`` (``N x 3 x S x S`` in [0, 1]) inside ``attribute``'s :data:`LOCAL_REGIONS` ellipse,
     feathered into mid-grey outside it: all that the local critic sees."""
     centre, axes = LOCAL_REGIONS[attribute]
-    mask = torch.from_numpy(ellipse_mask(x.shape[-1], centre, axes, REGION_CORE).copy()).to(x)
+    mask = torch.from_numpy(ellipse_mask(x.shape[-1], centre, axes, LOCAL_CORE).copy()).to(x)
     return x * mask + 0.5 * (1 - mask)
 
 
