@@ -7,7 +7,8 @@
 ``make`` takes, for each attribute asked for (default Smiling and Eyeglasses), the first ``--faces``
 faces of the user-level evaluation's seeded samples in each direction (the faces of its contact
 sheets), edits them through the real pipeline (default paste), and mixes the returned photos with
-the untouched photos of the same faces. The mix is shuffled and drawn as numbered grids, one
+the untouched photos of the same faces. The mix is shuffled (each checkpoint in its own order, so
+that a rater of two checkpoints cannot carry answers over) and drawn as numbered grids, one
 attribute at a time, with nothing on them that says which photo is an edit: a person answers, for
 every number, "does this face show the attribute?". ``key.json`` (not to be opened before rating)
 holds what each number is and what the strict judge and ``judge/`` read on it.
@@ -21,6 +22,7 @@ a held-out split, ``eye_check.json`` also goes next to it, where its model card 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import sys
@@ -59,6 +61,12 @@ def grid(photos: list[Image.Image], numbers: list[int], title: str) -> Image.Ima
     return sheet
 
 
+def checkpoint_digest(weights: str) -> str:
+    """SHA-256 of a local checkpoint's ``model.safetensors``, else the name given (a Hub id)."""
+    path = Path(weights, "model.safetensors")
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else str(weights)
+
+
 def make(args: argparse.Namespace) -> dict[str, Any]:
     """Edit, mix, shuffle and draw the grids; write ``key.json``."""
     editor = FaceEditor.load(args.weights)
@@ -70,7 +78,7 @@ def make(args: argparse.Namespace) -> dict[str, Any]:
     labels = celeba.labels(editor.attributes)
     cells = choose_faces(labels, editor.attributes, args.faces, args.seed)
     out = Path(args.out)
-    rng = random.Random(args.seed)
+    rng = random.Random(f"{args.seed}:{checkpoint_digest(args.weights)}")  # each checkpoint its own order
     key: dict[str, Any] = {"weights": str(args.weights), "split": args.split, "seed": args.seed,
                            "faces": args.faces, "judges": list(judges), "attributes": {}}
     for attribute in args.attributes:
