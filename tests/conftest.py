@@ -47,3 +47,21 @@ def face_editor(weights_dir: Path, face_detector):
     from model.pipeline import FaceEditor
 
     return FaceEditor(IFcVAEGAN.load(weights_dir), face_detector)
+
+
+def evaluation_folder(tmp: Path, weights: Path) -> tuple[Path, Path]:
+    """In ``tmp``: a copy of the checkpoint ``weights`` (an evaluation writes next to it) and a small
+    untrained strict judge standing in for strict_judge/; returns their folders."""
+    import shutil
+
+    import torch
+
+    from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
+
+    copy = tmp / "weights"
+    copy.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(weights / name, copy / name)
+    torch.manual_seed(0)
+    StrictJudge(StrictJudgeConfig(image_size=64, widths=(8, 16), blocks=(1, 1))).save(tmp / "strict")
+    return copy, tmp / "strict"

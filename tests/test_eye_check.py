@@ -2,18 +2,15 @@
 which photo is an edit, and the tally counts what a rater answered."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import torch
 from PIL import Image
 
 from evaluation.eye_check import GRID_PHOTOS, markdown, tally
-from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
-from tests.conftest import REPO
+from tests.conftest import REPO, evaluation_folder
 
 FACES = 2
 
@@ -26,15 +23,10 @@ def run(args: list[str]) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def made(celeba_tiny: Path, weights_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("eye_check")
-    weights = tmp / "weights"
-    weights.mkdir()
-    for name in ("config.json", "model.safetensors"):
-        shutil.copy(weights_dir / name, weights / name)
-    torch.manual_seed(0)
-    StrictJudge(StrictJudgeConfig(image_size=64, widths=(8, 16), blocks=(1, 1))).save(tmp / "strict")
+    weights, strict = evaluation_folder(tmp, weights_dir)
     out = tmp / "out"
     r = run(["make", "--weights", str(weights), "--data", str(celeba_tiny), "--split", "all", "--out", str(out),
-             "--faces", str(FACES), "--strict-judge", str(tmp / "strict"), "--threads", "1"])
+             "--faces", str(FACES), "--strict-judge", str(strict), "--threads", "1"])
     assert r.returncode == 0, r.stderr[-4000:]
     return {"out": out, "weights": weights, "key": json.loads((out / "key.json").read_text())}
 

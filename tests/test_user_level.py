@@ -2,7 +2,6 @@
 and the z-probe and the face sample on cases whose answer is known."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,6 @@ from huggingface_hub import ModelCard
 from PIL import Image
 
 from evaluation.contact_sheet import sheet_size, tile_origin
-from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
 from evaluation.user_level import DIRECTIONS, SHEET_FACES, CellTally, choose_faces, parse_args, publishes
 from evaluation.report import pct
 from evaluation.user_level_report import comparison_table, user_level_table, variants_table, z_probe_table
@@ -22,7 +20,7 @@ from evaluation.z_probe import z_probe
 from model import IFcVAEGAN
 from model.preprocessing import CELEBA_FRAME
 from release import model_card
-from tests.conftest import REPO
+from tests.conftest import REPO, evaluation_folder
 from training.celeba import CelebA
 
 FACES, TUNE_FACES = 2, 1
@@ -38,16 +36,11 @@ def evaluated(celeba_tiny: Path, weights_dir: Path, tmp_path_factory: pytest.Tem
     """The command run once on the fixture's 12 faces, with a copy of the shipped checkpoint and a
     small untrained strict judge standing in for strict_judge/."""
     tmp = tmp_path_factory.mktemp("user_level")
-    weights = tmp / "weights"
-    weights.mkdir()
-    for name in ("config.json", "model.safetensors"):
-        shutil.copy(weights_dir / name, weights / name)
-    torch.manual_seed(0)
-    StrictJudge(StrictJudgeConfig(image_size=64, widths=(8, 16), blocks=(1, 1))).save(tmp / "strict")
+    weights, strict = evaluation_folder(tmp, weights_dir)
     out = tmp / "out"
     r = run(["--weights", str(weights), "--data", str(celeba_tiny), "--split", "all", "--out", str(out),
              "--faces", str(FACES), "--tune-faces", str(TUNE_FACES), "--tune-steps", "2",
-             "--strict-judge", str(tmp / "strict"), "--threads", "1", "--cache-dir", str(tmp / "cache")])
+             "--strict-judge", str(strict), "--threads", "1", "--cache-dir", str(tmp / "cache")])
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
     return {"out": out, "weights": weights, "stdout": r.stdout, "stderr": r.stderr,
             "metrics": json.loads((out / "metrics.json").read_text())}
