@@ -32,10 +32,10 @@ from training.train import parse_args as train_args
 NOT_MEASURED = "not measured"
 #: CelebA on the Hub (images, 40 attributes, identities), for the card's dataset link.
 DATASET_ID = "flwrlabs/celeba"
-DATASET_NAME = "CelebA (aligned faces, 64 x 64 crops)"
+DATASET_NAME = "CelebA (aligned faces)"
 LICENSE_NAME = "celeba-dataset-release-agreement"
 LICENSE_LINK = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
-MODEL_NAME = "IFcVAE-GAN face attribute editor (CelebA 64x64)"
+MODEL_NAME = "IFcVAE-GAN face attribute editor (CelebA {size}x{size})"
 #: The Hub id shown in the usage examples when none is given.
 REPO_ID_EXAMPLE = "NAME/ifcvae-gan-celeba64"
 #: Training options given once per value (argparse ``action="append"``).
@@ -77,8 +77,8 @@ TEMPLATE = """---
 
 A conditional VAE-GAN with adversarial information factorisation (IFcVAE-GAN; Creswell & Mohamied,
 "Adversarial Information Factorization", [arXiv 1711.05175](https://arxiv.org/abs/1711.05175)),
-trained on CelebA. The encoder splits a 64 x 64 face into an identity code ({{ z_dim }} numbers) and
-{{ attributes | length }} attribute values ({{ attributes | join(", ") }}); the decoder rebuilds the face
+trained on CelebA. The encoder splits a {{ image_size }} x {{ image_size }} face into an identity code
+({{ z_dim }} numbers) and {{ attributes | length }} attribute values ({{ attributes | join(", ") }}); the decoder rebuilds the face
 from both, so setting one attribute value edits the face and keeps the rest.
 
 - Files: `config.json` (the model configuration) and `model.safetensors` ({{ params }} parameters:
@@ -94,7 +94,8 @@ from both, so setting one attribute value edits the face and keeps the rest.
 from model import IFcVAEGAN  # the project repository's model package
 
 model = IFcVAEGAN.from_pretrained("{{ repo_id }}")  # or a local folder, e.g. "weights"
-# images: float tensor B x 3 x 64 x 64 in [0, 1], cropped like CelebA (model/preprocessing.py)
+# images: float tensor B x 3 x {{ image_size }} x {{ image_size }} in [0, 1],
+# cropped like CelebA (model/preprocessing.py)
 edited = model.edit(images, {"Smiling": 1.0, "Eyeglasses": 0.0})  # 0 absent, 1 present
 probabilities = model.predict_proba(images)  # the encoder's attribute classifier
 ```
@@ -119,12 +120,13 @@ widths {{ widths }}, loss weights {{ loss_weights }}.
 
 ## Limitations and biases
 
-- **64 x 64 faces.** The model sees and draws 64 x 64 crops aligned like CelebA's. Hair strands,
-  glasses frames and skin texture are beyond that resolution; the photo editor pastes only the
-  change back into the full-resolution photo, but the edit itself is 64 pixels wide. Faces far from
-  frontal, partly hidden or cropped differently from CelebA reconstruct poorly.
-- **Identity.** Check "same person, original→reconstruction" in the evaluation: a 64 x 64
-  decoder trained for a few CPU hours draws a similar face, not yet one a face recogniser takes
+- **{{ image_size }} x {{ image_size }} faces.** The model sees and draws crops of that size, aligned
+  like CelebA's. Hair strands, glasses frames and skin texture are at or beyond that resolution;
+  the photo editor pastes only the change back into the full-resolution photo, but the edit itself
+  is {{ image_size }} pixels wide. Faces far from frontal, partly hidden or cropped differently from
+  CelebA reconstruct poorly.
+- **Identity.** Check "same person, original→reconstruction" in the evaluation: a
+  {{ image_size }} x {{ image_size }} decoder trained for a few CPU hours draws a similar face, not yet one a face recogniser takes
   for the same person. The photo editor's default paste adds the edit's change to the photo and
   replaces the photo's own detail only where the edit changes much, which keeps the person more
   often but shows the edit more weakly than the decoded face does. Its "Sharper likeness" option
@@ -296,7 +298,7 @@ def evaluation_section(metrics: dict[str, Any] | None, attributes: tuple[str, ..
         "- Edits as the app pastes them by default (the original crop plus the edit's change under the "
         f"face mask, its own detail replaced where the edit changes much): edit success {pair(s.get('detail_success_on'), s.get('detail_success_off'))} "
         f"(off→on / on→off), same person {shown(s.get('identity_same_detail'))}.",
-        "- Identity scale (dlib on real 64 x 64 crops, share judged the same person): another photo of the "
+        "- Identity scale (dlib on real crops of the model's size, share judged the same person): another photo of the "
         f"same person {shown(lookup(metrics, 'identity', 'reference', 'same_person_pairs', 'same_person'))}, "
         f"a photo of a different person {shown(lookup(metrics, 'identity', 'reference', 'different_people_pairs', 'same_person'))}.",
         "- Speed (encode + decode, one image, CPU): "
@@ -454,18 +456,20 @@ def build_card(model: IFcVAEGAN, metrics: dict[str, Any] | None, run: dict[str, 
     cfg = model.config
     results = eval_results(metrics, cfg.attributes) + user_level_results(user_level)
     base = model.generate_model_card().data.to_dict()  # library_name, licence, pipeline tag, tags
+    name = MODEL_NAME.format(size=cfg.image_size)
     data = ModelCardData(**{**base, "license_name": LICENSE_NAME, "license_link": LICENSE_LINK,
-                            "datasets": [DATASET_ID], "model_name": MODEL_NAME,
+                            "datasets": [DATASET_ID], "model_name": name,
                             "metrics": sorted({r.metric_type for r in results}) or None,
                             "eval_results": results or None})
     return ModelCard.from_template(
-        data, template_str=TEMPLATE, model_name=MODEL_NAME, repo_id=repo_id or REPO_ID_EXAMPLE,
+        data, template_str=TEMPLATE, model_name=name, repo_id=repo_id or REPO_ID_EXAMPLE,
         attributes=list(cfg.attributes), z_dim=cfg.z_dim, image_size=cfg.image_size, widths=list(cfg.widths),
         loss_weights=", ".join(f"{k} {v:g}" for k, v in cfg.loss_weights.items()),
         params=parameter_count(model), edit_params=parameter_count(model.encoder, model.decoder),
         training=training_section(run) + (f"\n\n{notes.strip()}" if notes else ""),
         evaluation=comparison_section(user_level, previous, previous_name)
-        + user_level_section(user_level, sheets or []) + eye_check_section(eye_check) + "\n\n### The decoded 64 x 64 crops\n\n"
+        + user_level_section(user_level, sheets or []) + eye_check_section(eye_check)
+        + f"\n\n### The decoded {cfg.image_size} x {cfg.image_size} crops\n\n"
         + evaluation_section(metrics, cfg.attributes) + grid_section(grid) + ablation_section(ablation),
         license_link=LICENSE_LINK)
 

@@ -172,6 +172,7 @@ def test_shipped_model_card() -> None:
     assert results and all(isinstance(r.metric_value, (int, float)) for r in results)
     config = json.loads((REPO / "weights" / "config.json").read_text())
     assert {f"{a} accuracy" for a in config["attributes"]} <= {r.metric_name for r in results}
-    for phrase in ("from_pretrained", "python -m training.train", "## Limitations", "64 x 64",
+    size = config["image_size"]
+    for phrase in ("from_pretrained", "python -m training.train", "## Limitations", f"{size} x {size}",
                    "CelebA's biases", "non-commercial"):
         assert phrase in card.text, phrase

@@ -24,7 +24,7 @@ from .scratch import ScratchFiles
 
 ALL_FACES = "All faces"
 STEP = 0.01  # slider step; presets are rounded to it
-CROP_ZOOM = 3  # the 64 x 64 crops are shown enlarged, pixels kept square
+CROP_SHOWN = 192  # the model's crops are shown enlarged by a whole factor to about this size (pixels square)
 TUNE_LABEL = "Sharper likeness"
 NO_PHOTO = "Upload a photo with a face, or pick an example."
 #: The edit outputs before any photo: no edited photo, crops, probabilities, verdict or identity rows.
@@ -59,7 +59,8 @@ def crop_strip(result: EditResult) -> np.ndarray:
     """Aligned crop | reconstruction | edit, one row per edited face, enlarged."""
     rows = [np.concatenate([a, r, e], axis=1) for a, r, e in zip(result.aligned, result.reconstructed, result.edited)]
     strip = np.concatenate(rows, axis=0)
-    return strip.repeat(CROP_ZOOM, axis=0).repeat(CROP_ZOOM, axis=1)
+    zoom = max(1, round(CROP_SHOWN / result.aligned[0].shape[0]))
+    return strip.repeat(zoom, axis=0).repeat(zoom, axis=1)
 
 
 def label(attribute: str) -> str:

@@ -101,11 +101,11 @@ class EditDetails:
         return [self.crops, self.table, self.verdict, self.identity]
 
 
-def edit_details(judged: bool, identified: bool) -> EditDetails:
-    """The aligned crops beside their reconstruction and edit, the probability table (with the strict
-    judge's columns if ``judged``), the judge's verdict (shown if ``judged``) and the identity table
-    (shown if ``identified``)."""
-    crops = gr.Image(label="Aligned crop | reconstruction | edit (64 x 64)", type="numpy",
+def edit_details(judged: bool, identified: bool, crop_size: int) -> EditDetails:
+    """The aligned crops (``crop_size`` pixels square) beside their reconstruction and edit, the
+    probability table (with the strict judge's columns if ``judged``), the judge's verdict (shown if
+    ``judged``) and the identity table (shown if ``identified``)."""
+    crops = gr.Image(label=f"Aligned crop | reconstruction | edit ({crop_size} x {crop_size})", type="numpy",
                      format="png", interactive=False, elem_id="crops")
     verdict = gr.Markdown(visible=judged, elem_id="verdict")
     if judged:
@@ -160,6 +160,7 @@ def photo_tab(editor: FaceEditor, scratch: ScratchFiles) -> gr.Image:
             gr.Examples([[str(p)] for p in sorted(EXAMPLES.glob("*.jpg"))], inputs=[photo], label="Examples")
         with gr.Column(min_width=300):
             checker = editor.checker
-            details = edit_details(*((checker.judges, checker.identifies) if checker else (False, False)))
+            details = edit_details(*((checker.judges, checker.identifies) if checker else (False, False)),
+                                   editor.image_size)
     wire_events(PhotoEvents(editor, scratch), photo, status, session, controls, [result, *details.outputs])
     return photo
