@@ -20,7 +20,9 @@ from .paste import ellipse_mask
 #: ellipse in fractions of the side, 1 inside :data:`LOCAL_CORE` of its radius and feathered to 0 at
 #: it: the mouth with its corners (inside the paste's smile region, which also holds the cheeks that a
 #: smile lifts, where judges read a smile that a person misses).
-LOCAL_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {"Smiling": ((0.50, 0.80), (0.22, 0.12))}
+LOCAL_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "Smiling": ((0.50, 0.80), (0.22, 0.12)),
+}
 LOCAL_CORE: float = 0.75
 
 
