@@ -69,9 +69,12 @@ def checkpoint_digest(weights: str) -> str:
 
 def make(args: argparse.Namespace) -> dict[str, Any]:
     """Edit, mix, shuffle and draw the grids; write ``key.json``."""
-    editor = FaceEditor.load(args.weights)
-    judges, _ = load_judges(args)
-    celeba = CelebA(args.data, args.split)
+    try:
+        editor = FaceEditor.load(args.weights)
+        judges, _ = load_judges(args)
+        celeba = CelebA(args.data, args.split)
+    except (OSError, ValueError) as e:  # CheckpointError, missing folders, judges that do not fit
+        raise SystemExit(f"error: {e}") from e
     missing = [a for a in args.attributes if a not in editor.attributes]
     if missing:
         raise SystemExit(f"error: the checkpoint does not edit {missing}; it edits {list(editor.attributes)}")

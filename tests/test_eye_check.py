@@ -81,6 +81,13 @@ def test_score_counts_the_ratings_against_the_key(made: dict, tmp_path: Path) ->
     assert r.returncode != 0 and "not on its grids" in r.stderr
 
 
+def test_missing_folders_are_a_clear_error(celeba_tiny: Path, weights_dir: Path, tmp_path: Path) -> None:
+    r = run(["make", "--weights", str(weights_dir), "--data", str(celeba_tiny), "--out", str(tmp_path / "out"),
+             "--strict-judge", str(tmp_path / "no_judge")])
+    assert r.returncode != 0 and r.stderr.strip().splitlines()[-1].startswith("error:") and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_tally_reads_each_direction_its_own_way() -> None:
     """Off -> on takes where the rater says yes; on -> off where the rater says no; a face the editor
     missed never takes; the judges are tallied on the same edits."""
