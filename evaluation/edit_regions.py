@@ -74,9 +74,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    model, judge = IFcVAEGAN.load(args.weights).eval(), AttributeJudge.load(args.judge).eval()
-    celeba = CelebA(args.data, args.split)
-    crops = load_crops(celeba, model.config.image_size, args.cache_dir, progress=False)
+    try:
+        model, judge = IFcVAEGAN.load(args.weights).eval(), AttributeJudge.load(args.judge).eval()
+        celeba = CelebA(args.data, args.split)
+        crops = load_crops(celeba, model.config.image_size, args.cache_dir, progress=False)
+    except (OSError, ValueError) as e:  # CheckpointError, missing folders
+        raise SystemExit(f"error: {e}") from e
     labels = celeba.labels(model.attributes)
     attributes = [a for a in model.attributes if a in ATTRIBUTE_REGIONS and a in judge.attributes]
     results = {}
