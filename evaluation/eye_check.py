@@ -34,7 +34,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from evaluation.report import pct
-from evaluation.user_level import (DIRECTIONS, SHEET_FACES, choose_faces, load_frame, load_judges)
+from evaluation.user_level import (DIRECTIONS, SHEET_FACES, choose_faces, load_frame, load_judges, mean)
 from model.pipeline import FaceEditor, NoFaceError
 from training.celeba import CelebA
 
@@ -62,7 +62,8 @@ def grid(photos: list[Image.Image], numbers: list[int], title: str) -> Image.Ima
 
 
 def checkpoint_digest(weights: str) -> str:
-    """SHA-256 of a local checkpoint's ``model.safetensors``, else the name given (a Hub id)."""
+    """The whole SHA-256 of a local checkpoint's ``model.safetensors`` (the order the committed keys
+    were drawn in), else the name given (a Hub id)."""
     path = Path(weights, "model.safetensors")
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else str(weights)
 
@@ -142,17 +143,13 @@ def tally(key: dict[str, Any], ratings: dict[str, list[int]]) -> dict[str, Any]:
             edits = [i for i in entry["items"] if i["kind"] == f"edit_{direction}"]
             took = [not i["no_face"] and (i["number"] in yes) == target for i in edits]
             judged = {name: [not i["no_face"] and i["read"][name] == target for i in edits] for name in key["judges"]}
-            out[direction] = {"n": len(edits), "eye": _mean(took),
-                              "judges": {name: _mean(v) for name, v in judged.items()}}
+            out[direction] = {"n": len(edits), "eye": mean(took),
+                              "judges": {name: mean(v) for name, v in judged.items()}}
         photos = [i for i in entry["items"] if i["kind"] == "photo"]
-        out["photos"] = {"n": len(photos), "eye_agrees_with_labels": _mean(
+        out["photos"] = {"n": len(photos), "eye_agrees_with_labels": mean(
             [(i["number"] in yes) == i["label"] for i in photos])}
         results[attribute] = out
     return results
-
-
-def _mean(values: list[bool]) -> float | None:
-    return sum(values) / len(values) if values else None
 
 
 def table(check: dict[str, Any]) -> str:
