@@ -34,7 +34,8 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from evaluation.report import pct
-from evaluation.user_level import (DIRECTIONS, SHEET_FACES, choose_faces, load_frame, load_judges, mean)
+from evaluation.user_level import (DIRECTIONS, SHEET_FACES, choose_faces, load_frame, load_judges, mean,
+                                   own_figures)
 from model.pipeline import FaceEditor, NoFaceError
 from training.celeba import CelebA
 
@@ -194,7 +195,7 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
     check.update(ratings=ratings, results=results)
     text = json.dumps(check, indent=2)
     (out / "eye_check.json").write_text(text)
-    if Path(key["weights"]).is_dir() and key["split"] not in ("train", "val"):
+    if own_figures(key["weights"], key["split"]):
         Path(key["weights"], "eye_check.json").write_text(text)  # the checkpoint's own, for its model card
     (out / "eye_check.md").write_text(markdown(check))
     print(markdown(check))

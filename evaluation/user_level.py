@@ -467,7 +467,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 def publishes(args: argparse.Namespace) -> bool:
     """Whether the run's figures are the checkpoint's own (written next to it): a local checkpoint as the
     app runs it (its blend), on held-out faces that no setting was picked on (not train or val)."""
-    return Path(args.weights).is_dir() and args.split not in ("train", "val") and args.blend == Blend()
+    return own_figures(args.weights, args.split) and args.blend == Blend()
+
+
+def own_figures(weights: str, split: str) -> bool:
+    """Whether figures measured on ``split`` belong next to the checkpoint ``weights``: a local folder,
+    judged on faces that no setting was picked on (not train or val)."""
+    return Path(weights).is_dir() and split not in ("train", "val")
 
 
 if __name__ == "__main__":
