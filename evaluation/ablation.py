@@ -122,7 +122,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, argv: l
     users = {name: m["user_level_metrics"] for name, m in results.items() if "user_level_metrics" in m}
     if users:
         text += ("\nWhat a user gets (`evaluation/user_level.py` on each variant's last checkpoint: the returned "
-                 "full photo judged, the headline the lower of the two judges; same person: dlib; z-probe: an MLP's "
+                 "full photo judged, the headline as in user_level.py; same person: dlib; z-probe: an MLP's "
                  "balanced accuracy from the encoder's mu, 0.5 = z tells nothing):\n\n" + ablation_user_table(users))
     return text
 

@@ -13,10 +13,11 @@ attribute at a time, with nothing on them that says which photo is an edit: a pe
 every number, "does this face show the attribute?". ``key.json`` (not to be opened before rating)
 holds what each number is and what the strict judge and ``judge/`` read on it.
 
-``score`` takes the ratings (``{"<attribute>": [numbers rated as showing it], ...}``) and writes
-``eye_check.json`` and ``eye_check.md``: per attribute and direction, the share of edits the eye
-reads as the target, beside each judge's share on the same photos; and, as the rater's control, how
-often the eye agrees with CelebA's labels on the untouched photos. For a local checkpoint checked on
+``score`` takes one ratings file per rater (``{"<attribute>": [numbers rated as showing it], ...}``,
+given as ``NAME=FILE`` or ``FILE``) and writes ``eye_check.json`` and ``eye_check.md``: per attribute
+and direction, the share of edits the eye reads as the target (the mean over raters, and each
+rater's), beside each judge's share on the same photos; and, as each rater's control, how often the
+eye agrees with CelebA's labels on the untouched photos. For a local checkpoint checked on
 a held-out split, ``eye_check.json`` also goes next to it, where its model card reads it.
 """
 from __future__ import annotations
@@ -34,8 +35,8 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from evaluation.report import pct
-from evaluation.user_level import (DIRECTIONS, SHEET_FACES, choose_faces, load_frame, load_judges, mean,
-                                   own_figures)
+from evaluation.user_level import (DIRECTIONS, SHEET_FACES, choose_faces, headline_judges, load_frame, load_judges,
+                                   mean, own_figures)
 from model.pipeline import FaceEditor, NoFaceError
 from training.celeba import CelebA
 
@@ -120,7 +121,8 @@ def make(args: argparse.Namespace) -> dict[str, Any]:
             grid([photos[k] for k in chunk], [items[k]["number"] for k in chunk],
                  f"{attribute}: which numbers show it?").save(path)
             grids.append(str(path.relative_to(out)))
-        key["attributes"][attribute] = {"grids": grids, "items": items}
+        key["attributes"][attribute] = {"grids": grids, "items": items,
+                                        "headline_judges": list(headline_judges(judges, attribute))}
     (out / "key.json").write_text(json.dumps(key, indent=2))
     print(f"{sum(len(a['grids']) for a in key['attributes'].values())} grids in {out / 'grids'}; rate them "
           "before opening key.json", file=sys.stderr)
@@ -145,7 +147,8 @@ def tally(key: dict[str, Any], ratings: dict[str, list[int]]) -> dict[str, Any]:
             took = [not i["no_face"] and (i["number"] in yes) == target for i in edits]
             judged = {name: [not i["no_face"] and i["read"][name] == target for i in edits] for name in key["judges"]}
             out[direction] = {"n": len(edits), "eye": mean(took),
-                              "judges": {name: mean(v) for name, v in judged.items()}}
+                              "judges": {name: mean(v) for name, v in judged.items()},
+                              "headline_judges": entry.get("headline_judges", key["judges"])}
         photos = [i for i in entry["items"] if i["kind"] == "photo"]
         out["photos"] = {"n": len(photos), "eye_agrees_with_labels": mean(
             [(i["number"] in yes) == i["label"] for i in photos])}
@@ -153,46 +156,89 @@ def tally(key: dict[str, Any], ratings: dict[str, list[int]]) -> dict[str, Any]:
     return results
 
 
+def combine(by_rater: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Several raters' :func:`tally` results -> one, whose eye figures are the raters' mean, each rater's
+    kept beside it (``eye_by_rater``, ``eye_agrees_by_rater``)."""
+    first = next(iter(by_rater.values()))
+    results: dict[str, Any] = {}
+    for attribute, r in first.items():
+        results[attribute] = {}
+        for direction in DIRECTIONS:
+            eyes = {name: t[attribute][direction]["eye"] for name, t in by_rater.items()}
+            known = [v for v in eyes.values() if v is not None]
+            results[attribute][direction] = {**r[direction], "eye": mean(known) if known else None,
+                                             "eye_by_rater": eyes}
+        agree = {name: t[attribute]["photos"]["eye_agrees_with_labels"] for name, t in by_rater.items()}
+        known = [v for v in agree.values() if v is not None]
+        results[attribute]["photos"] = {"n": r["photos"]["n"], "eye_agrees_with_labels": mean(known) if known else None,
+                                        "eye_agrees_by_rater": agree}
+    return results
+
+
 def table(check: dict[str, Any]) -> str:
-    """The eye's and the judges' shares per attribute and direction, and the rater's control
-    (``check``: ``eye_check.json``)."""
+    """The eye's (raters' mean, and each rater's) and the judges' shares per attribute and direction, and
+    the raters' control (``check``: ``eye_check.json``)."""
     judges, results = check["judges"], check["results"]
+    raters = list(check.get("raters", []))
     names = {"strict_judge": "strict judge", "judge": "judge/"}
-    head = ["attribute", "direction", "n", "by eye", *(names.get(j, j) for j in judges), "headline − eye"]
+    eye = "by eye (mean)" if len(raters) > 1 else "by eye"
+    head = ["attribute", "direction", "n", eye, *(raters if len(raters) > 1 else []),
+            *(names.get(j, j) for j in judges), "headline − eye"]
     rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for attribute, r in results.items():
         for direction in DIRECTIONS:
             c = r[direction]
-            headline = min(v for v in c["judges"].values() if v is not None)
-            gap = f"{100 * (headline - c['eye']):+.1f} points" if c["eye"] is not None else "–"
-            rows.append(f"| {attribute} | {'off → on' if DIRECTIONS[direction] else 'on → off'} | {c['n']} | "
-                        f"**{pct(c['eye'])}** | " + " | ".join(pct(c["judges"][j]) for j in judges) + f" | {gap} |")
+            counted = [c["judges"][j] for j in c.get("headline_judges", judges) if c["judges"][j] is not None]
+            headline = min(counted) if counted else None
+            gap = (f"{100 * (headline - c['eye']):+.1f} points" if c["eye"] is not None and headline is not None
+                   else "–")
+            each = [pct(c["eye_by_rater"][name]) for name in raters] if len(raters) > 1 else []
+            rows.append(" | ".join([f"| {attribute}", "off → on" if DIRECTIONS[direction] else "on → off",
+                                    str(c["n"]), f"**{pct(c['eye'])}**", *each,
+                                    *(pct(c["judges"][j]) for j in judges), f"{gap} |"]))
     controls = "; ".join(f"{a} {pct(r['photos']['eye_agrees_with_labels'])} of {r['photos']['n']}"
                          for a, r in results.items())
-    return "\n".join([*rows, "", f"The rater against CelebA's labels on the untouched photos: {controls}."])
+    who = "raters (mean)" if len(raters) > 1 else "rater"
+    return "\n".join([*rows, "", f"The {who} against CelebA's labels on the untouched photos: {controls}."])
 
 
 def markdown(check: dict[str, Any]) -> str:
     """eye_check.md: what was rated and how, then :func:`table`."""
+    raters = check.get("raters", [])
     return "\n".join([
         f"# Eye check of `{check['weights']}`", "",
         f"The first {check['faces']} faces of each user-level sample ({check['split']} split, seed {check['seed']}), "
         "edited through the whole pipeline (default paste), shuffled among the untouched photos of the same faces "
-        "and rated blind, one attribute at a time (does the face show it?). A face the editor did not find counts "
+        f"and rated blind, one attribute at a time (does the face show it?), by {len(raters) or 1} rater(s)"
+        f"{': ' + ', '.join(raters) if raters else ''}. A face the editor did not find counts "
         "as an edit that did not take. The judges' columns are their readings of the same returned photos; "
-        "the headline is the lower of them.", "", table(check), ""])
+        "the headline is the lower of the judges that count for the attribute (for an attribute the strict "
+        "judge reads off a part of the face, the strict judge alone; see `evaluation/user_level.py`).", "",
+        table(check), ""])
+
+
+def rater_files(entries: list[str]) -> dict[str, Path]:
+    """``NAME=FILE`` or ``FILE`` entries -> rater name -> file (a bare file is "rater N")."""
+    out: dict[str, Path] = {}
+    for k, entry in enumerate(entries, start=1):
+        name, sep, file = entry.partition("=")
+        name, file = (name, file) if sep else (f"rater {k}", entry)
+        if name in out:
+            raise ValueError(f"rater {name!r} given twice")
+        out[name] = Path(file)
+    return out
 
 
 def score(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     key = json.loads((out / "key.json").read_text())
     try:
-        ratings = json.loads(Path(args.ratings).read_text())
-        results = tally(key, ratings)
+        ratings = {name: json.loads(file.read_text()) for name, file in rater_files(args.ratings).items()}
+        results = combine({name: tally(key, r) for name, r in ratings.items()})
     except (OSError, ValueError) as e:
         raise SystemExit(f"error: {e}") from e
     check = {k: key[k] for k in ("weights", "split", "seed", "faces", "judges")}
-    check.update(ratings=ratings, results=results)
+    check.update(raters=list(ratings), ratings=ratings, results=results)
     text = json.dumps(check, indent=2)
     (out / "eye_check.json").write_text(text)
     if own_figures(key["weights"], key["split"]):
@@ -218,7 +264,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     m.add_argument("--threads", type=int, default=0)
     s = sub.add_parser("score", help="tally ratings against key.json")
     s.add_argument("--out", required=True, help="the folder make wrote")
-    s.add_argument("--ratings", required=True, help='JSON: {"<attribute>": [numbers rated as showing it]}')
+    s.add_argument("--ratings", required=True, nargs="+", metavar="[NAME=]FILE",
+                   help='one JSON per rater: {"<attribute>": [numbers rated as showing it]}')
     return ap.parse_args(argv)
 
 

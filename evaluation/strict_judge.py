@@ -50,9 +50,11 @@ from evaluation.metrics import accuracy, balanced_accuracy
 from model.config import DEFAULT_ATTRIBUTES
 from model.ifcvae import CONFIG_NAME, WEIGHTS_NAME
 from model.preprocessing import LANDMARK_TEMPLATE
-from model.strict_judge import ASPECT_TOLERANCE, FRAME_SIZE, REGION, StrictJudge, StrictJudgeConfig, frame_to_input
+from model.config import CELEBA_ATTRIBUTES
+from model.strict_judge import (ASPECT_TOLERANCE, FRAME_SIZE, PART_REGIONS, REGION, REGIONS, StrictJudge,
+                                StrictJudgeConfig, frame_to_input)
 
-__all__ = ["ASPECT_TOLERANCE", "FRAME_SIZE", "REGION", "Augment", "StrictJudge", "StrictJudgeConfig",
+__all__ = ["ASPECT_TOLERANCE", "FRAME_SIZE", "REGION", "REGIONS", "Augment", "StrictJudge", "StrictJudgeConfig",
            "frame_to_input", "load_inputs", "main", "region_landmarks", "split_report", "write_readme"]
 
 METRICS_NAME = "metrics.json"
@@ -61,12 +63,14 @@ METRICS_NAME = "metrics.json"
 # --- data ------------------------------------------------------------------------------------
 
 
-def load_inputs(celeba: Any, size: int, cache_dir: str | Path = ".cache/strict_judge") -> torch.Tensor:
-    """All frames of a ``training.celeba.CelebA`` split as :func:`frame_to_input` at ``size``: ``N x 3 x S x S`` uint8.
+def load_inputs(celeba: Any, size: int, cache_dir: str | Path = ".cache/strict_judge",
+                region: tuple[int, int, int, int] = REGION) -> torch.Tensor:
+    """All frames of a ``training.celeba.CelebA`` split as :func:`frame_to_input` of ``region`` at ``size``:
+    ``N x 3 x S x S`` uint8.
 
     Decoded once and kept as a ``.npy`` file in ``cache_dir``, keyed by the file list, region and size.
     """
-    key = hashlib.sha1(f"{celeba.names}|{REGION}|{size}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(f"{celeba.names}|{region}|{size}".encode()).hexdigest()[:16]
     file = Path(cache_dir) / f"{celeba.split}_{size}px_{key}.npy"
     if file.exists():
         arr = np.load(file)
@@ -75,7 +79,7 @@ def load_inputs(celeba: Any, size: int, cache_dir: str | Path = ".cache/strict_j
     out = np.empty((len(celeba), 3, size, size), dtype=np.uint8)
     for i, name in enumerate(tqdm(celeba.names, desc=f"decode {celeba.split} at {size} px")):
         with Image.open(celeba.image_path(name)) as im:
-            out[i] = frame_to_input(im, size).numpy()
+            out[i] = frame_to_input(im, size, region).numpy()
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_suffix(".tmp.npy")
     np.save(tmp, out)
@@ -83,9 +87,9 @@ def load_inputs(celeba: Any, size: int, cache_dir: str | Path = ".cache/strict_j
     return torch.from_numpy(out)
 
 
-def region_landmarks(size: int) -> np.ndarray:
-    """The CelebA mean landmarks (:data:`LANDMARK_TEMPLATE`) in the pixels of a ``size`` judge input."""
-    left, top, right, _ = REGION
+def region_landmarks(size: int, region: tuple[int, int, int, int] = REGION) -> np.ndarray:
+    """The CelebA mean landmarks (:data:`LANDMARK_TEMPLATE`) in the pixels of a ``size`` judge input of ``region``."""
+    left, top, right, _ = region
     return (LANDMARK_TEMPLATE - np.array([left, top])) * size / (right - left)
 
 
@@ -101,17 +105,21 @@ class Augment:
     ``ghosts`` the chance on a face without glasses, instead of an eye smudge), ghost smiles made of
     ``smile_donors`` (the same, of smiling faces; ``ghost_smiles`` the chance on a face not smiling,
     instead of a mouth smudge), then a flip, a random crop and scale, colour jitter, lowered
-    resolution (``low_resolution`` the chance), Gaussian blur, JPEG and Gaussian noise.
+    resolution (``low_resolution`` the chance), Gaussian blur, JPEG and Gaussian noise. Inputs are
+    judge inputs of ``region`` (where the painters find the eyes and mouth).
     """
 
     def __init__(self, size: int, cache_size: int, occlusion: float, seed: int = 0,
                  donors: torch.Tensor | None = None, ghosts: float = 0.0, low_resolution: float = 0.3,
-                 smile_donors: torch.Tensor | None = None, ghost_smiles: float = 0.0) -> None:
+                 smile_donors: torch.Tensor | None = None, ghost_smiles: float = 0.0,
+                 region: tuple[int, int, int, int] = REGION, bare_donors: torch.Tensor | None = None,
+                 half_removed: float = 0.0) -> None:
         self.size, self.occlusion, self.low_resolution_chance = size, occlusion, low_resolution
         self.donors, self.ghosts = donors, ghosts if donors is not None and len(donors) else 0.0
-        self.smile_donors = smile_donors
+        self.smile_donors, self.bare_donors = smile_donors, bare_donors
+        self.half_removed = half_removed if bare_donors is not None and len(bare_donors) else 0.0
         self.ghost_smiles = ghost_smiles if smile_donors is not None and len(smile_donors) else 0.0
-        self.landmarks = region_landmarks(cache_size)
+        self.landmarks = region_landmarks(cache_size, region)
         self.rng = random.Random(seed)
         self.geometric = v2.Compose([v2.RandomHorizontalFlip(),
                                      v2.RandomResizedCrop(size, scale=(0.78, 1.0), ratio=(0.92, 1.08))])
@@ -177,11 +185,31 @@ class Augment:
         return TF.to_dtype(x.clamp(0, 1), torch.uint8, scale=True)
 
     def low_resolution(self, image: torch.Tensor) -> torch.Tensor:
-        """Down to a random 40 to 100 px and back up (the look of a 64 px decode pasted into a photo)."""
-        s = self.rng.randint(40, 100)
+        """Down to a random 31 to 78 % of the input size (40 to 100 px of 128) and back up (the look of a
+        64 px decode pasted into a photo)."""
+        s = self.rng.randint(round(0.3125 * self.size), round(0.78125 * self.size))
         return TF.resize(TF.resize(image, [s, s], antialias=True), [self.size, self.size], antialias=True)
 
-    def __call__(self, image: torch.Tensor, no_glasses: bool, not_smiling: bool) -> torch.Tensor:
+    def half_remove(self, image: torch.Tensor) -> torch.Tensor:
+        """Glasses half removed from a uint8 face with glasses: the eyes of a random face without glasses
+        (``bare_donors``), blurred by 0.03-0.1 eye distances, over a band through the eyes (1.8-2.4 x
+        0.45-0.75 eye distances, the editor's own removal band) at 60-100 % opacity; the frames' rims
+        and arms outside the band stay (what an editor that fails to remove glasses returns)."""
+        u = self.rng.uniform
+        x = TF.to_dtype(image, torch.float32, scale=True)
+        donor = TF.to_dtype(self.bare_donors[self.rng.randrange(len(self.bare_donors))], torch.float32,
+                            scale=True)
+        lm = self.landmarks + np.array([u(-2, 2), u(-2, 2)])
+        x = paint_ghost_glasses(x, lm, donor, self.landmarks, opacity=u(0.6, 1.0), sigma=u(0.03, 0.1),
+                                width=u(1.8, 2.4), height=u(0.45, 0.75))
+        return TF.to_dtype(x.clamp(0, 1), torch.uint8, scale=True)
+
+    def __call__(self, image: torch.Tensor, no_glasses: bool, not_smiling: bool,
+                 glasses: bool = False) -> torch.Tensor:
+        """``no_glasses``/``not_smiling``: the face may get eye/mouth smudges or ghosts; ``glasses``: its
+        glasses may be half removed (``half_removed`` the chance; label unchanged)."""
+        if glasses and self.rng.random() < self.half_removed:
+            image = self.half_remove(image)
         ghost = no_glasses and self.rng.random() < self.ghosts
         ghost_smile = not_smiling and self.rng.random() < self.ghost_smiles
         eyes = no_glasses and not ghost and self.rng.random() < self.occlusion
@@ -227,15 +255,23 @@ def frames_per_second(judge: StrictJudge, frames: Sequence[Image.Image], repeats
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="Train the strict attribute judge (small ResNet, 128 px, "
-                                             "whole face) on real CelebA train images.")
+                                             "whole face), or a part of it, on real CelebA train images.")
     ap.add_argument("--data", required=True, help="CelebA folder (CelebA's own layout)")
-    ap.add_argument("--out", default="strict_judge", help="output folder")
+    ap.add_argument("--out", default="strict_judge",
+                    help="output folder (a part: the whole-face judge's folder / the region, e.g. strict_judge/mouth)")
+    ap.add_argument("--region", default="face", choices=list(REGIONS),
+                    help="the part of the frame read (anything but face: a part, read in place of the whole "
+                         "face for its attributes)")
+    ap.add_argument("--attributes", nargs="+", default=list(CELEBA_ATTRIBUTES), choices=CELEBA_ATTRIBUTES,
+                    metavar="ATTRIBUTE", help="attributes to read (default: all 40)")
+    ap.add_argument("--image-size", type=int, default=128, help="input size in pixels")
     ap.add_argument("--epochs", type=int, default=7)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=3e-3, help="peak AdamW learning rate (one-cycle schedule)")
     ap.add_argument("--weight-decay", type=float, default=5e-4)
-    ap.add_argument("--cache-size", type=int, default=144,
-                    help="train images are cached at this size; random crops of it are resized to 128")
+    ap.add_argument("--cache-size", type=int, default=0,
+                    help="train images are cached at this size; random crops of it are resized to --image-size "
+                         "(0: 9/8 of it)")
     ap.add_argument("--occlusion", type=float, default=0.3,
                     help="chance of an eye smudge on a face without glasses, and of a mouth smudge on "
                          "a face not smiling")
@@ -247,6 +283,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "face not smiling (0: none)")
     ap.add_argument("--smile-donors", type=int, default=2000,
                     help="smiling train faces (a seeded random choice) that ghost smiles are made of")
+    ap.add_argument("--half-removed", type=float, default=0.0,
+                    help="chance of half removing the glasses of a face with glasses (a face without glasses' "
+                         "blurred eyes over a band through the eyes; the rims outside it stay; label unchanged)")
+    ap.add_argument("--bare-donors", type=int, default=2000,
+                    help="train faces without glasses (a seeded random choice) that --half-removed takes eyes from")
     ap.add_argument("--low-resolution", type=float, default=0.3,
                     help="chance of lowering a train image's resolution (to 40-100 px and back)")
     ap.add_argument("--balance", type=float, default=0.5,
@@ -264,30 +305,44 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from training.celeba import CelebA
 
     args = parse_args(argv)
+    if args.region != "face" and Path(args.out).name != args.region:
+        raise SystemExit(f"a part reading the {args.region} goes into a folder named {args.region} inside the "
+                         f"whole-face judge's (e.g. strict_judge/{args.region}), not {args.out}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    config = StrictJudgeConfig()
+    config = StrictJudgeConfig(image_size=args.image_size, attributes=tuple(args.attributes),
+                               region=REGIONS[args.region])
+    cache_size = args.cache_size or round(args.image_size * 9 / 8)
     splits = {s: CelebA(args.data, s) for s in ("train", "val", "test")}
     labels = {s: c.labels(config.attributes) for s, c in splits.items()}
-    train = load_inputs(splits["train"], args.cache_size, args.cache_dir)
-    inputs = {s: load_inputs(splits[s], config.image_size, args.cache_dir) for s in ("val", "test")}
+    train = load_inputs(splits["train"], cache_size, args.cache_dir, config.region)
+    inputs = {s: load_inputs(splits[s], config.image_size, args.cache_dir, config.region) for s in ("val", "test")}
     if args.limit:
         train, labels["train"] = train[: args.limit], labels["train"][: args.limit]
     n = len(train)
     steps = n // args.batch_size
     if steps == 0:
         raise SystemExit(f"{n} train images are too few for batch {args.batch_size}")
-    glasses = config.attributes.index("Eyeglasses")
-    smiling = config.attributes.index("Smiling")
-    donors = train[torch.nonzero(labels["train"][:, glasses] == 1).flatten()]
-    smiling_faces = torch.nonzero(labels["train"][:, smiling] == 1).flatten()
+    all_labels = splits["train"].labels(CELEBA_ATTRIBUTES)[: len(train)]
+    no_glasses = all_labels[:, CELEBA_ATTRIBUTES.index("Eyeglasses")] == 0
+    not_smiling = all_labels[:, CELEBA_ATTRIBUTES.index("Smiling")] == 0
+    # smudges and ghosts only where the judge reads the attribute they imitate, and can see them
+    eyes_seen = "Eyeglasses" in config.attributes and args.region == "face"
+    mouth_seen = "Smiling" in config.attributes
+    donors = train[torch.nonzero(~no_glasses).flatten()] if eyes_seen else None
+    smiling_faces = torch.nonzero(~not_smiling).flatten()
     chosen = torch.randperm(len(smiling_faces), generator=torch.Generator().manual_seed(args.seed))
-    smile_donors = train[smiling_faces[chosen[:args.smile_donors]]] if args.ghost_smiles else None
-    augment = Augment(config.image_size, args.cache_size, args.occlusion, args.seed, donors, args.ghosts,
-                      args.low_resolution, smile_donors, args.ghost_smiles)
+    smile_donors = train[smiling_faces[chosen[:args.smile_donors]]] if args.ghost_smiles and mouth_seen else None
+    bare = torch.nonzero(no_glasses).flatten()
+    bare = bare[torch.randperm(len(bare), generator=torch.Generator().manual_seed(args.seed))[:args.bare_donors]]
+    bare_donors = train[bare] if args.half_removed and eyes_seen else None
+    augment = Augment(config.image_size, cache_size, args.occlusion, args.seed, donors, args.ghosts,
+                      args.low_resolution, smile_donors, args.ghost_smiles, config.region, bare_donors,
+                      args.half_removed)
     share = labels["train"].mean(0).clamp(1e-3, 1 - 1e-3)
     pos_weight = ((1 - share) / share).pow(args.balance).clamp(0.25, 4.0)
 
+    read = [a for a in DEFAULT_ATTRIBUTES if a in config.attributes]  # what the kept epoch is chosen by
     judge = StrictJudge(config).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(judge.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps * args.epochs)
@@ -301,8 +356,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for s in bar:
             idx = perm[s * args.batch_size:(s + 1) * args.batch_size]
             y = labels["train"][idx]
-            x = torch.stack([augment(train[i], bool(yi[glasses] == 0), bool(yi[smiling] == 0))
-                             for i, yi in zip(idx.tolist(), y)]).contiguous(memory_format=torch.channels_last)
+            x = torch.stack([augment(train[i], eyes_seen and bool(no_glasses[i]), mouth_seen and bool(not_smiling[i]),
+                                     eyes_seen and not bool(no_glasses[i]))
+                             for i in idx.tolist()]).contiguous(memory_format=torch.channels_last)
             with autocast:
                 loss = F.binary_cross_entropy_with_logits(judge(x).float(), y, pos_weight=pos_weight)
             opt.zero_grad(set_to_none=True)
@@ -315,7 +371,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         score = val["editor_mean_balanced_accuracy"]
         history.append({"epoch": epoch + 1, "val_editor_mean_balanced_accuracy": score,
                         "val_mean_accuracy": val["mean_accuracy"], "minutes": round((time.time() - t0) / 60, 1)})
-        print(f"epoch {epoch + 1}: val balanced accuracy on {DEFAULT_ATTRIBUTES} {score:.4f}, "
+        print(f"epoch {epoch + 1}: val balanced accuracy on {read} {score:.4f}, "
               f"mean accuracy {val['mean_accuracy']:.4f} ({(time.time() - t0) / 60:.1f} min)", flush=True)
         if score > best:
             best, best_epoch = score, epoch + 1
@@ -328,8 +384,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             frames.append(im.convert("RGB"))
     report = {"command": "python -m evaluation.strict_judge " + " ".join(argv if argv is not None else sys.argv[1:]),
               "train_images": n, "epochs": args.epochs, "best_epoch": best_epoch, "train_minutes": minutes,
-              "threads": args.threads, "occlusion": args.occlusion, "ghosts": args.ghosts,
-              "ghost_donors": len(donors), "ghost_smiles": args.ghost_smiles,
+              "threads": args.threads, "region": args.region, "occlusion": args.occlusion, "ghosts": args.ghosts,
+              "ghost_donors": 0 if donors is None else len(donors), "half_removed": args.half_removed,
+              "bare_donors": 0 if bare_donors is None else len(bare_donors), "ghost_smiles": args.ghost_smiles,
               "smile_donors": 0 if smile_donors is None else len(smile_donors),
               "low_resolution": args.low_resolution, "balance": args.balance,
               "parameters": sum(p.numel() for p in judge.parameters()),
@@ -339,7 +396,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               "test": split_report(judge, inputs["test"], labels["test"])}
     (out / METRICS_NAME).write_text(json.dumps(report, indent=2))
     write_readme(out)
-    print(f"test balanced accuracy on {DEFAULT_ATTRIBUTES} {report['test']['editor_mean_balanced_accuracy']:.4f}; "
+    if args.region != "face" and (out.parent / METRICS_NAME).is_file():
+        write_readme(out.parent)  # its section on parts
+    print(f"test balanced accuracy on {read} {report['test']['editor_mean_balanced_accuracy']:.4f}; "
           f"saved to {out}")
     return report
 
@@ -410,19 +469,103 @@ def smile_candidate_section(c: dict[str, Any]) -> str:
 """
 
 
+def accuracy_rows(m: dict[str, Any], attributes: Sequence[str]) -> str:
+    """Markdown table rows of a judge's validation and test accuracy per attribute (the editor's first, bold)."""
+    val, test = m["val"], m["test"]
+    order = [*(a for a in DEFAULT_ATTRIBUTES if a in attributes), *(a for a in attributes if a not in DEFAULT_ATTRIBUTES)]
+    return "\n".join(f"| {'**' + a + '**' if a in DEFAULT_ATTRIBUTES else a} | {_pct(val['accuracy'][a])} | "
+                     f"{_pct(val['balanced_accuracy'][a])} | {_pct(test['accuracy'][a])} | "
+                     f"{_pct(test['balanced_accuracy'][a])} |" for a in order)
+
+
+def epoch_lines(m: dict[str, Any]) -> str:
+    """One markdown line per training epoch: its mean validation balanced accuracy."""
+    return "\n".join(f"- epoch {h['epoch']}: {_pct(h['val_editor_mean_balanced_accuracy'])} "
+                     f"({h['minutes']} min)" for h in m["history"])
+
+
+def parts_section(folder: Path) -> str:
+    """The whole-face README's section on the parts found in ``folder`` (empty if none)."""
+    lines = []
+    for name in PART_REGIONS:
+        if not (folder / name / METRICS_NAME).is_file():
+            continue
+        part = json.loads((folder / name / METRICS_NAME).read_text())
+        config = StrictJudgeConfig.from_dict(json.loads((folder / name / CONFIG_NAME).read_text()))
+        acc = ", ".join(f"{a} {_pct(part['test']['balanced_accuracy'][a])}" for a in config.attributes)
+        lines.append(f"- `{name}/`: reads {', '.join(config.attributes)} off the {name} only (frame box "
+                     f"{config.region} at {config.image_size} px); test balanced accuracy {acc}. Its card: "
+                     f"[`{name}/README.md`]({name}/README.md).")
+    if not lines:
+        return ""
+    return ("\n## Parts\n\n`StrictJudge.load` also loads these sub-folders; each one's readings replace the "
+            "whole-face network's for its attributes (the table above is the whole-face network's own):\n\n"
+            + "\n".join(lines) + "\n")
+
+
+def write_part_readme(folder: Path) -> None:
+    """(Re)write the README of a part of the strict judge (a judge of one region, ``folder/../<region>``)."""
+    config = StrictJudgeConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
+    m = json.loads((folder / METRICS_NAME).read_text())
+    name, (left, top, right, bottom) = m["region"], config.region
+    smudges = "" if not m["occlusion"] else (
+        f" With chance {m['occlusion']}, a random blur or darkening over the mouth of train faces not smiling "
+        "(labels unchanged), as for the whole-face judge.")
+    text = f"""# Strict attribute judge: the {name} part
+
+A part of the strict judge in the folder above: a small ResNet (basic blocks {config.blocks}, widths
+{config.widths}, global average pooling) that reads {', '.join(config.attributes)} off the {name} only,
+the {right - left} x {bottom - top} box {config.region} of the CelebA aligned frame at {config.image_size} px
+(about the frame's own resolution). `StrictJudge.load("strict_judge")` loads it with the whole-face
+network, and its readings replace the whole face's for these attributes.
+
+Why a part: a person reads a smile off the mouth. A whole face also shows raised cheeks and narrowed
+eyes, which an edit of the mouth leaves as they were (a removed smile) or lifts without drawing a mouth
+that smiles (an added smile), and a whole-face reader follows them. How this part's readings of the
+editor's photos compare with blind raters' is in the eye checks next to each evaluated checkpoint.
+
+Trained on real CelebA train images only, with the whole-face judge's augmentation (flips, random
+crops, colour, lowered resolution, blur, JPEG, noise).{smudges} {m['parameters']:,} parameters.
+
+## Training
+
+```bash
+{m['command']}
+```
+
+{m['train_images']:,} train images, {m['epochs']} epochs ({m['train_minutes']} min on {m['threads']} CPU
+thread(s)); kept: epoch {m['best_epoch']}, the best mean validation balanced accuracy on the editor's
+attributes it reads. After each epoch:
+
+{epoch_lines(m)}
+
+## Accuracy on real faces
+
+Validation {m['val']['images']:,}, test {m['test']['images']:,} images (CelebA's official split).
+Decision: probability > 0.5.
+
+| attribute | val accuracy | val balanced | test accuracy | test balanced |
+| --- | --- | --- | --- | --- |
+{accuracy_rows(m, config.attributes)}
+
+Licence: trained on CelebA, available for non-commercial research purposes only; these weights
+inherit that restriction.
+"""
+    (folder / "README.md").write_text(text)
+
+
 def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
     """(Re)write ``folder/README.md`` from ``folder/config.json`` and ``folder/metrics.json``."""
     folder = Path(folder)
     config = StrictJudgeConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
     m = json.loads((folder / METRICS_NAME).read_text())
+    if m.get("region", "face") != "face":
+        write_part_readme(folder)
+        return
     val, test = m["val"], m["test"]
-    order = [*DEFAULT_ATTRIBUTES, *(a for a in config.attributes if a not in DEFAULT_ATTRIBUTES)]
-    rows = "\n".join(f"| {'**' + a + '**' if a in DEFAULT_ATTRIBUTES else a} | {_pct(val['accuracy'][a])} | "
-                     f"{_pct(val['balanced_accuracy'][a])} | {_pct(test['accuracy'][a])} | "
-                     f"{_pct(test['balanced_accuracy'][a])} |" for a in order)
+    rows = accuracy_rows(m, config.attributes)
     size_mb = (folder / WEIGHTS_NAME).stat().st_size / 1e6
-    epochs = "\n".join(f"- epoch {h['epoch']}: {_pct(h['val_editor_mean_balanced_accuracy'])} "
-                       f"({h['minutes']} min)" for h in m["history"])
+    epochs = epoch_lines(m)
     ghosts = "" if not m.get("ghosts") else f"""
 - Ghost glasses: with chance {m['ghosts']}, instead of an eye smudge, the eye region of one of the
   {m['ghost_donors']:,} train faces with glasses, blurred (Gaussian, 0.04-0.2 eye distances), half
@@ -547,6 +690,7 @@ test balanced accuracy {bal}, and the same fakes fool it as follows:
         text += smile_candidate_section(m["ghost_smile_candidate"])
     if "editor_eyeglasses_on" in m:
         text += editor_section(m["editor_eyeglasses_on"])
+    text += parts_section(folder)
     text += """
 Licence: trained on CelebA, available for non-commercial research purposes only; these weights
 inherit that restriction.

@@ -14,7 +14,10 @@ photo is judged by
   (``model/preprocessing.py``);
 
 success is the share of returned photos a judge reads as the target value, and the headline is the
-lower of the two judges' shares. Same person: dlib's distance between the photo and the returned
+lower of the two judges' shares, except for an attribute that the strict judge reads off a part of
+the face (Smiling: its mouth part), where the strict judge's share is the headline (blind eye checks
+found that a whole-face reader, ``judge/``, follows cheeks and eyes that an edit of the mouth leaves
+or lifts; :func:`headline_judges`). Same person: dlib's distance between the photo and the returned
 photo under 0.6, a face dlib misses (or the editor does not find) counting as not the same person.
 Others kept: the share of a judge's other decisions the edit leaves as they were on the photo.
 Reported for the default paste (``detail``), for ``plain`` paste, for decoders tuned to each face
@@ -104,10 +107,23 @@ class StrictFrameJudge:
 
         self.judge = StrictJudge.load(folder)
         self.attributes = tuple(self.judge.attributes)
+        #: Attributes read by a part of the face where a person looks for them (Smiling: the mouth).
+        self.read_by_part = frozenset(a for a, region in self.judge.read_by().items() if region != "face")
 
     @torch.inference_mode()
     def read(self, frames: Sequence[Image.Image]) -> torch.Tensor:
         return torch.as_tensor(self.judge.predict_proba(list(frames))) > 0.5
+
+
+def headline_judges(judges: dict[str, FrameJudge], attribute: str) -> tuple[str, ...]:
+    """The judges whose lower reading is an attribute's headline: all of them, except for an attribute
+    that the strict judge reads off the part of the face where a person looks (its mouth part for
+    Smiling), where only the strict judge counts (a whole-face reader follows cheeks and eyes that an
+    edit of the mouth leaves or lifts)."""
+    strict = judges.get(STRICT)
+    if isinstance(strict, StrictFrameJudge) and attribute in strict.read_by_part:
+        return (STRICT,)
+    return tuple(judges)
 
 
 def choose_faces(labels: torch.Tensor, attributes: Sequence[str], per_cell: int, seed: int) -> dict[Cell, list[int]]:
@@ -128,6 +144,7 @@ class CellTally:
     """The returned photos of one attribute, direction and way of editing, as judged."""
 
     judges: tuple[str, ...]
+    headline_from: tuple[str, ...] = ()  # the judges the headline is the lower of (default: all)
     success: dict[str, list[bool]] = field(default_factory=dict)  # judge -> reads the target value
     baseline: dict[str, list[bool]] = field(default_factory=dict)  # judge -> reads it on the photo already
     kept: dict[str, list[float]] = field(default_factory=dict)  # judge -> share of other decisions kept
@@ -135,6 +152,7 @@ class CellTally:
     no_face: int = 0  # faces the editor did not find (nothing returned)
 
     def __post_init__(self) -> None:
+        self.headline_from = self.headline_from or self.judges
         for store in (self.success, self.baseline, self.kept):
             for name in self.judges:
                 store.setdefault(name, [])
@@ -155,13 +173,13 @@ class CellTally:
         self.no_face += 1
 
     def summary(self) -> dict[str, Any]:
-        """Shares per judge, the headline (the lower judge), identity; ``None`` for an empty cell."""
+        """Shares per judge, the headline (the lower of :attr:`headline_from`), identity; ``None`` for an empty cell."""
         n = len(self.distances)
         by_judge = {name: {"success": mean(self.success[name]), "baseline": mean(self.baseline[name]),
                            "others_kept": mean(self.kept[name])} for name in self.judges}
         d = np.asarray(self.distances, dtype=np.float64)
         found = d[~np.isnan(d)]
-        headline = min(self.judges, key=lambda j: by_judge[j]["success"]) if n else None
+        headline = min(self.headline_from, key=lambda j: by_judge[j]["success"]) if n else None
         kept = [v["others_kept"] for v in by_judge.values() if v["others_kept"] is not None]
         same = d < SAME_PERSON_THRESHOLD  # NaN (missed, no face) compares False
         return {"n": n,
@@ -216,8 +234,8 @@ class UserLevelEvaluation:
                 raise ValueError(f"the {name} does not read the editor's attributes {missing}")
         self.editor, self.judges, self.crop_judge = editor, judges, crop_judge
         self.embedder, self.tune_steps = embedder, tune_steps
-        self.tallies = {(variant, cell): CellTally(tuple(judges)) for variant in VARIANTS
-                        for cell in self.cells(editor.attributes)}
+        self.tallies = {(variant, cell): CellTally(tuple(judges), headline_judges(judges, cell[0]))
+                        for variant in VARIANTS for cell in self.cells(editor.attributes)}
         self.crop = {cell: CropTally() for cell in self.cells(editor.attributes)}
         #: per cell, the contact sheet's tiles by their place in the sample
         self.tiles: dict[Cell, dict[int, Tile]] = {cell: {} for cell in self.cells(editor.attributes)}
@@ -372,8 +390,12 @@ def load_judges(args: argparse.Namespace) -> tuple[dict[str, FrameJudge], Croppi
 
 
 def weights_digest(folder: str) -> str:
-    """The first 16 hex digits of the SHA-256 of a judge's ``model.safetensors`` (which judge this was)."""
-    return hashlib.sha256(Path(folder, "model.safetensors").read_bytes()).hexdigest()[:16]
+    """The first 16 hex digits of the SHA-256 of a judge's ``model.safetensors`` and its parts' (which
+    judge this was)."""
+    h = hashlib.sha256(Path(folder, "model.safetensors").read_bytes())
+    for part in sorted(Path(folder).glob("*/model.safetensors")):
+        h.update(part.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def run_z_probe(editor: FaceEditor, celeba: CelebA, cache_dir: str | None, seed: int) -> dict[str, Any]:
@@ -437,7 +459,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     metrics = {
         "command": " ".join(["python -m evaluation.user_level", *(argv if argv is not None else sys.argv[1:])]),
         "weights": str(args.weights), "data": str(args.data), "split": args.split, "seed": args.seed,
-        "judge": ("the lower of strict_judge and judge per attribute and direction (each cell's 'judge' names it)"
+        "judge": (f"the lower of strict_judge and judge per attribute and direction, except for attributes the "
+                  f"strict judge reads off a part of the face ({', '.join(sorted(judges[STRICT].read_by_part)) or 'none'}), "
+                  f"where strict_judge's (each cell's 'judge' names it)"
                   if STRICT in judges else "judge (no strict judge given)"),
         "judges": {STRICT: args.strict_judge if STRICT in judges else None, JUDGE: args.judge},
         "judges_sha256": {name: weights_digest(folder) for name, folder in

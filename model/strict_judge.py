@@ -1,5 +1,6 @@
-"""The strict attribute judge at inference: a small ResNet that reads CelebA attributes off the whole
-face, in a CelebA-aligned frame, at 128 px.
+"""The strict attribute judge at inference: small ResNets that read CelebA attributes off a face
+aligned like a CelebA frame, the whole face at 128 px and, for the attributes a part reads (Smiling:
+the mouth), that part of the face at full resolution.
 
 A judge independent of the editor (another network, another input, trained on real photos only; its
 training and reports are ``evaluation/strict_judge.py``). The app uses it to check what an edit did
@@ -7,6 +8,10 @@ to the returned photo::
 
     judge = StrictJudge.load("strict_judge")
     p = judge.predict_proba([frame, ...])   # PIL faces aligned like a CelebA frame -> N x attributes
+
+A judge folder holds ``config.json`` and ``model.safetensors``, and may hold a part: a judge of one of
+the :data:`PART_REGIONS` in a sub-folder named after it (``strict_judge/mouth/``), loaded with it,
+whose readings replace the whole face's for the part's attributes.
 """
 from __future__ import annotations
 
@@ -30,8 +35,13 @@ from .preprocessing import CELEBA_FRAME
 
 #: Size (width, height) of the CelebA aligned frame the judge's input is laid out in.
 FRAME_SIZE: tuple[int, int] = CELEBA_FRAME
-#: The square (left, top, right, bottom) of the frame the judge reads: hair to chin.
-REGION: tuple[int, int, int, int] = (0, 20, 178, 198)
+#: The squares (left, top, right, bottom) of the frame a judge can read: the face, hair to chin, and
+#: the mouth (a 64 px square around the mouth of :data:`model.preprocessing.LANDMARK_TEMPLATE`).
+REGIONS: dict[str, tuple[int, int, int, int]] = {"face": (0, 20, 178, 198), "mouth": (57, 122, 121, 186)}
+#: The region of the whole-face judge.
+REGION: tuple[int, int, int, int] = REGIONS["face"]
+#: Regions a part of a judge may read (its sub-folder has the region's name).
+PART_REGIONS: tuple[str, ...] = ("mouth",)
 #: Largest relative difference from the frame's aspect ratio accepted by :func:`frame_to_input`.
 ASPECT_TOLERANCE = 0.03
 #: The strict judge shipped with the repository (and the app's Docker image).
@@ -47,11 +57,17 @@ class StrictJudgeConfig:
     blocks: tuple[int, ...] = (2, 2, 2, 2)
     dropout: float = 0.2
     attributes: tuple[str, ...] = CELEBA_ATTRIBUTES
+    #: The square of the CelebA frame read (left, top, right, bottom; see :data:`REGIONS`).
+    region: tuple[int, int, int, int] = REGION
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
         self.blocks = tuple(int(b) for b in self.blocks)
         self.attributes = tuple(self.attributes)
+        self.region = tuple(int(v) for v in self.region)  # type: ignore[assignment]
+        left, top, right, bottom = self.region
+        if not (0 <= left < right <= FRAME_SIZE[0] and 0 <= top < bottom <= FRAME_SIZE[1]):
+            raise ValueError(f"region {self.region} is not a box inside the {FRAME_SIZE} frame")
         if len(self.widths) != len(self.blocks):
             raise ValueError(f"widths {self.widths} and blocks {self.blocks} differ in length")
         bad = [a for a in self.attributes if a not in CELEBA_ATTRIBUTES]
@@ -60,7 +76,7 @@ class StrictJudgeConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "widths": list(self.widths), "blocks": list(self.blocks),
-                "attributes": list(self.attributes)}
+                "attributes": list(self.attributes), "region": list(self.region)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StrictJudgeConfig":
@@ -70,16 +86,17 @@ class StrictJudgeConfig:
         return cls(**d)
 
 
-def frame_to_input(frame: Image.Image, size: int) -> torch.Tensor:
+def frame_to_input(frame: Image.Image, size: int,
+                   region: tuple[int, int, int, int] = REGION) -> torch.Tensor:
     """A face aligned like a CelebA frame (178 x 218 or any size of that aspect) -> ``3 x size x size``
-    uint8: its :data:`REGION`, resized (antialiased)."""
+    uint8: its ``region`` (in 178 x 218 frame pixels), resized (antialiased)."""
     w, h = frame.size
     aspect = FRAME_SIZE[0] / FRAME_SIZE[1]
     if w < 8 or h < 8 or abs(w / h - aspect) > ASPECT_TOLERANCE * aspect:
         raise ValueError(f"expected a face aligned like a CelebA frame ({FRAME_SIZE[0]} x {FRAME_SIZE[1]} "
                          f"or the same aspect), got {w} x {h}")
     sx, sy = w / FRAME_SIZE[0], h / FRAME_SIZE[1]
-    left, top, right, bottom = REGION
+    left, top, right, bottom = region
     t = TF.pil_to_tensor(frame.convert("RGB"))
     return TF.resized_crop(t, round(top * sy), round(left * sx), round((bottom - top) * sy),
                            round((right - left) * sx), [size, size], antialias=True)
@@ -97,6 +114,8 @@ class StrictJudge(nn.Module):
     def __init__(self, config: StrictJudgeConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or StrictJudgeConfig()
+        #: Judges of parts of the face (see :meth:`load`), kept out of this module's state dict.
+        self.parts: dict[str, StrictJudge] = {}
         w = config.widths
         layers: list[nn.Module] = [nn.Conv2d(3, w[0], 5, 2, 2, bias=False), nn.BatchNorm2d(w[0]),
                                    nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
@@ -129,11 +148,25 @@ class StrictJudge(nn.Module):
         return torch.cat(out) if out else torch.empty(0, len(self.attributes))
 
     def predict_proba(self, frames: Sequence[Image.Image]) -> torch.Tensor:
-        """PIL faces aligned like CelebA frames (any size of the 178 x 218 aspect) -> ``N x A`` probabilities."""
+        """PIL faces aligned like CelebA frames (any size of the 178 x 218 aspect) -> ``N x A`` probabilities;
+        an attribute that a part reads is the part's reading."""
         if not frames:
             return torch.empty(0, len(self.attributes))
-        x = torch.stack([frame_to_input(f, self.config.image_size) for f in frames])
-        return self.predict_tensor(x)
+        x = torch.stack([frame_to_input(f, self.config.image_size, self.config.region) for f in frames])
+        p = self.predict_tensor(x)
+        for part in self.parts.values():
+            q = part.predict_proba(frames)
+            for j, a in enumerate(part.attributes):
+                if a in self.attributes:
+                    p[:, self.attributes.index(a)] = q[:, j]
+        return p
+
+    def read_by(self) -> dict[str, str]:
+        """Attribute -> the region whose network reads it (``"face"`` unless a part does)."""
+        owner = {a: "face" for a in self.attributes}
+        for name, part in self.parts.items():
+            owner.update({a: name for a in part.attributes if a in owner})
+        return owner
 
     def save(self, folder: str | os.PathLike) -> None:
         """``config.json`` + ``model.safetensors`` (no pickle; floating-point tensors stored as float16,
@@ -146,8 +179,12 @@ class StrictJudge(nn.Module):
 
     @classmethod
     def load(cls, folder: str | os.PathLike = "strict_judge") -> "StrictJudge":
-        """A strict judge saved by :meth:`save`, in eval mode (CheckpointError if it is missing or broken)."""
+        """A strict judge saved by :meth:`save`, in eval mode, with the parts found in its sub-folders
+        (CheckpointError if it or a part is missing or broken)."""
         judge = cls(load_folder_config(folder, StrictJudgeConfig, "strict judge",
                                        "python -m evaluation.strict_judge"))
         load_safetensors_into(judge, Path(folder) / WEIGHTS_NAME)
+        for name in PART_REGIONS:
+            if (Path(folder) / name / CONFIG_NAME).is_file():
+                judge.parts[name] = cls.load(Path(folder) / name)
         return judge.eval()

@@ -64,8 +64,8 @@ EYE_CHECK = "eye_check.json"
 CARD_SHEETS = ("Eyeglasses_on", "Smiling_on")
 #: User-level headlines for the model-index: (path in that metrics.json, metric name).
 USER_LEVEL_HEADLINES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("summary", "user_level", "on", "success"), "Edit success off→on, returned full photo (lower of two judges)"),
-    (("summary", "user_level", "off", "success"), "Edit success on→off, returned full photo (lower of two judges)"),
+    (("summary", "user_level", "on", "success"), "Edit success off→on, returned full photo (headline judge)"),
+    (("summary", "user_level", "off", "success"), "Edit success on→off, returned full photo (headline judge)"),
     (("summary", "user_level", "both", "same_person"), "Same person, photo → returned photo (dlib < 0.6)"),
 )
 
@@ -443,7 +443,7 @@ def comparison_section(user_level: dict[str, Any] | None, previous: dict[str, An
     if user_level is None or previous is None:
         return ""
     return (f"### Beside the previous checkpoint ({name})\n\nThe same evaluation (`{previous['command']}`), "
-            "headline success (the lower judge), dlib's same person and the other attributes kept:\n\n"
+            "headline success, dlib's same person and the other attributes kept:\n\n"
             + comparison_table(user_level, previous, ("this", name)) + "\n\n")
 
 

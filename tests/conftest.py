@@ -51,12 +51,13 @@ def face_editor(weights_dir: Path, face_detector):
 
 def evaluation_folder(tmp: Path, weights: Path) -> tuple[Path, Path]:
     """In ``tmp``: a copy of the checkpoint ``weights`` (an evaluation writes next to it) and a small
-    untrained strict judge standing in for strict_judge/; returns their folders."""
+    untrained strict judge with a mouth part (reading Smiling) standing in for strict_judge/; returns
+    their folders."""
     import shutil
 
     import torch
 
-    from evaluation.strict_judge import StrictJudge, StrictJudgeConfig
+    from evaluation.strict_judge import REGIONS, StrictJudge, StrictJudgeConfig
 
     copy = tmp / "weights"
     copy.mkdir()
@@ -64,4 +65,6 @@ def evaluation_folder(tmp: Path, weights: Path) -> tuple[Path, Path]:
         shutil.copy(weights / name, copy / name)
     torch.manual_seed(0)
     StrictJudge(StrictJudgeConfig(image_size=64, widths=(8, 16), blocks=(1, 1))).save(tmp / "strict")
+    StrictJudge(StrictJudgeConfig(image_size=32, widths=(8,), blocks=(1,), attributes=("Smiling",),
+                                  region=REGIONS["mouth"])).save(tmp / "strict" / "mouth")
     return copy, tmp / "strict"

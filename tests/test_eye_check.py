@@ -40,6 +40,13 @@ def truth(key: dict) -> dict[str, list[int]]:
 
 
 @pytest.mark.slow
+def test_key_names_the_judges_each_headline_counts(made: dict) -> None:
+    """The stand-in strict judge reads Smiling with a mouth part: only it counts for Smiling."""
+    attributes = made["key"]["attributes"]
+    assert attributes["Smiling"]["headline_judges"] == ["strict_judge"]
+    assert attributes["Eyeglasses"]["headline_judges"] == ["strict_judge", "judge"]
+
+
 def test_grids_mix_edits_among_photos_without_telling_which(made: dict) -> None:
     key, out = made["key"], made["out"]
     assert list(key["attributes"]) == ["Smiling", "Eyeglasses"]
@@ -76,6 +83,16 @@ def test_score_counts_the_ratings_against_the_key(made: dict, tmp_path: Path) ->
         assert results[attribute]["on"]["eye"] == results[attribute]["off"]["eye"] == 1.0
         assert results[attribute]["photos"]["eye_agrees_with_labels"] == 1.0
     assert "| Smiling | off → on | 2 | **100.0 %** |" in (out / "eye_check.md").read_text()
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"Smiling": [], "Eyeglasses": []}))
+    r = run(["score", "--out", str(out), "--ratings", f"right={ratings}", f"nobody={empty}"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    check = json.loads((out / "eye_check.json").read_text())
+    assert check["raters"] == ["right", "nobody"]
+    on, off = check["results"]["Smiling"]["on"], check["results"]["Smiling"]["off"]
+    assert on["eye_by_rater"] == {"right": 1.0, "nobody": 0.0} and on["eye"] == 0.5  # nobody sees an added smile
+    assert off["eye"] == 1.0  # and both see every removed one gone
+    assert "| by eye (mean) | right | nobody |" in (out / "eye_check.md").read_text()
     ratings.write_text(json.dumps({"Smiling": [999], "Eyeglasses": []}))
     r = run(["score", "--out", str(out), "--ratings", str(ratings)])
     assert r.returncode != 0 and "not on its grids" in r.stderr

@@ -13,7 +13,7 @@ from evaluation.fakes import (
     DONOR_FAKES, FAKE_ATTRIBUTE, FAKES, SOFTENINGS, fooled_rates, make_fake, read_landmarks, report,
 )
 from evaluation.strict_judge import (
-    FRAME_SIZE, Augment, StrictJudge, StrictJudgeConfig, frame_to_input, region_landmarks,
+    FRAME_SIZE, REGIONS, Augment, StrictJudge, StrictJudgeConfig, frame_to_input, region_landmarks,
 )
 from model import DEFAULT_ATTRIBUTES, CheckpointError
 from model.preprocessing import LANDMARK_TEMPLATE
@@ -307,3 +307,70 @@ def test_load_errors_are_clear(tmp_path: Path) -> None:
     (tmp_path / "s" / "config.json").write_text(json.dumps({"widths": [8, 32], "blocks": [1, 1]}))
     with pytest.raises(CheckpointError, match="does not fit"):
         StrictJudge.load(tmp_path / "s")
+
+
+def test_frame_to_input_reads_the_mouth_region() -> None:
+    frame = Image.new("RGB", FRAME_SIZE)
+    left, top, right, bottom = REGIONS["mouth"]
+    frame.paste((0, 0, 255), (left, top, right, bottom))
+    x = frame_to_input(frame, 64, REGIONS["mouth"])
+    assert x.shape == (3, 64, 64) and x[2].float().min() > 250 and x[:2].float().max() < 5
+    mouth = region_landmarks(64, REGIONS["mouth"])[3:]
+    assert (mouth > 0).all() and (mouth < 64).all()  # both mouth corners inside, eyes not
+    assert (region_landmarks(64, REGIONS["mouth"])[:2, 1] < 0).all()
+    with pytest.raises(ValueError, match="not a box inside"):
+        StrictJudgeConfig(region=(0, 0, 200, 100))
+
+
+def test_a_part_replaces_the_whole_faces_reading_of_its_attributes(tmp_path: Path, faces) -> None:
+    """A judge folder with a mouth part: loading brings the part, whose readings replace the face's for
+    its attributes only; the part reads its own region; a broken part is a clear error."""
+    frames, _ = faces
+    torch.manual_seed(0)
+    face = StrictJudge(StrictJudgeConfig(image_size=32, widths=(8, 16), blocks=(1, 1),
+                                         attributes=("Smiling", "Eyeglasses"))).eval()
+    part = StrictJudge(StrictJudgeConfig(image_size=24, widths=(8,), blocks=(1,), attributes=("Smiling",),
+                                         region=REGIONS["mouth"])).eval()
+    with torch.no_grad():
+        part.head.bias.fill_(-20.0)  # the part reads "not smiling" everywhere
+        face.head.bias.fill_(20.0)   # the face reads both attributes everywhere
+    face.save(tmp_path / "j")
+    part.save(tmp_path / "j" / "mouth")
+    judge = StrictJudge.load(tmp_path / "j")
+    assert set(judge.parts) == {"mouth"} and judge.read_by() == {"Smiling": "mouth", "Eyeglasses": "face"}
+    assert judge.state_dict().keys() == face.state_dict().keys()  # the part is not in the face's weights
+    p = judge.predict_proba(frames[:3])
+    assert p.shape == (3, 2) and (p[:, 0] < 0.01).all() and (p[:, 1] > 0.99).all()
+    seen = []
+    judge.parts["mouth"].predict_tensor = lambda x, batch=100: seen.append(x) or torch.zeros(len(x), 1)
+    judge.predict_proba(frames[:1])
+    assert torch.equal(seen[0][0], frame_to_input(frames[0], 24, REGIONS["mouth"]))
+    (tmp_path / "j" / "mouth" / "model.safetensors").write_bytes(b"broken")
+    with pytest.raises(CheckpointError):
+        StrictJudge.load(tmp_path / "j")
+
+
+def test_augment_half_removes_glasses_of_positives_only() -> None:
+    """A face without glasses' blurred eyes over the eye band of a face with glasses (the rims outside
+    stay), only on faces with glasses."""
+    x, donors = face_and_donors()
+    aug = Augment(128, 144, occlusion=0.0, seed=0, bare_donors=donors, half_removed=1.0)
+    half = aug.half_remove(x)
+    assert half.shape == x.shape and half.dtype == torch.uint8
+    eyes = region_landmarks(144)[:2].round().astype(int)
+    diff = (half.float() - x.float()).abs()
+    assert diff[:, eyes[0, 1] - 3:eyes[0, 1] + 3, eyes[0, 0] - 3:eyes[1, 0] + 3].mean() > 5
+    assert diff[:, eyes[0, 1] + 30:].max() == 0 and diff[:, :eyes[0, 1] - 30].max() == 0  # a band, not the face
+    painted = []
+    aug.half_remove = lambda image: painted.append("half") or image
+    aug(x, no_glasses=True, not_smiling=False)
+    aug(x, no_glasses=False, not_smiling=False, glasses=True)
+    assert painted == ["half"]  # only on faces with glasses, whose label stays "glasses"
+    assert Augment(128, 144, occlusion=0.0, bare_donors=donors[:0], half_removed=1.0).half_removed == 0
+
+
+def test_a_part_must_go_into_the_whole_face_judges_folder(tmp_path: Path) -> None:
+    from evaluation.strict_judge import main
+
+    with pytest.raises(SystemExit, match="folder named mouth"):
+        main(["--data", str(CELEBA_TINY), "--out", str(tmp_path / "elsewhere"), "--region", "mouth"])

@@ -13,7 +13,8 @@ from huggingface_hub import ModelCard
 from PIL import Image
 
 from evaluation.contact_sheet import sheet_size, tile_origin
-from evaluation.user_level import DIRECTIONS, SHEET_FACES, CellTally, choose_faces, parse_args, publishes
+from evaluation.user_level import (DIRECTIONS, SHEET_FACES, CellTally, StrictFrameJudge, choose_faces, headline_judges,
+                                   parse_args, publishes)
 from evaluation.report import pct
 from evaluation.user_level_report import comparison_table, user_level_table, variants_table, z_probe_table
 from evaluation.z_probe import z_probe
@@ -67,10 +68,11 @@ def test_metrics_schema_and_headline(evaluated: dict, celeba_tiny: Path) -> None
             assert fraction(cell["took_same_person"], empty)
             if not empty:
                 assert cell["took_same_person"] <= min(cell["success"], cell["same_person"]) + 1e-9
-            if not empty:  # the headline is the lower judge, and says which
+            if not empty:  # the headline is the lower judge that counts (Smiling: the strict judge's mouth part), and says which
                 by = {name: v["success"] for name, v in cell["by_judge"].items()}
                 assert set(by) == {"strict_judge", "judge"} and all(fraction(v, False) for v in by.values())
-                assert cell["success"] == min(by.values()) == by[cell["judge"]]
+                counted = ["strict_judge"] if attribute == "Smiling" else ["strict_judge", "judge"]
+                assert cell["success"] == min(by[j] for j in counted) == by[cell["judge"]]
                 assert cell["no_face"] == 0  # MTCNN finds every fixture face
             assert m["user_level_plain"][attribute][direction]["n"] == cell["n"]
             assert m["user_level_tuned"][attribute][direction]["n"] == min(TUNE_FACES, cell["n"])
@@ -216,3 +218,20 @@ def test_only_held_out_runs_with_the_apps_blend_publish_their_figures(weights_di
     assert not publishes(parse_args(args("--split", "val")))  # where paste settings are picked
     assert not publishes(parse_args(args("--split", "test", "--blend", "0.25:1:0.05")))
     assert not publishes(parse_args(args("--split", "test", "--weights", "someone/model")))
+
+
+def test_headline_counts_only_the_strict_judge_where_its_part_reads_the_attribute(tmp_path: Path,
+                                                                                   weights_dir: Path) -> None:
+    """Smiling, read by the strict judge's mouth part: its headline is the strict judge's even where
+    judge/ reads fewer edits as taken; other attributes: the lower of both."""
+    _, strict = evaluation_folder(tmp_path, weights_dir)
+    judges = {"strict_judge": StrictFrameJudge(str(strict)), "judge": object()}
+    assert headline_judges(judges, "Smiling") == ("strict_judge",)
+    assert headline_judges(judges, "Eyeglasses") == ("strict_judge", "judge")
+    assert headline_judges({"judge": object()}, "Smiling") == ("judge",)
+    tally = CellTally(judges=("strict_judge", "judge"), headline_from=("strict_judge",))
+    kept = {"strict_judge": 1.0, "judge": 1.0}
+    for _ in range(2):
+        tally.add({"strict_judge": False, "judge": False}, {"strict_judge": True, "judge": False}, kept, 0.3)
+    s = tally.summary()
+    assert s["judge"] == "strict_judge" and s["success"] == 1.0 and s["by_judge"]["judge"]["success"] == 0.0
