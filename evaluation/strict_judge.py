@@ -1,21 +1,28 @@
-"""Training and reports of the strict attribute judge: a small ResNet that reads CelebA attributes off
-the whole face at 128 px (the network and its inference are the library's, ``model/strict_judge.py``,
-which the app uses to check its edits; they are imported here, so ``evaluation.strict_judge.StrictJudge``
-is the same class).
+"""Training and reports of the strict attribute judge: small ResNets that read CelebA attributes off
+the whole face at 128 px and, in parts, off the mouth and the eyes at the frame's own resolution (the
+networks and their inference are the library's, ``model/strict_judge.py``, which the app uses to
+check its edits; they are imported here, so ``evaluation.strict_judge.StrictJudge`` is the same class).
 
 A second judge, independent of ``judge/`` in every way that lets an edit fool a judge: another
 architecture (a stack of ResNet basic blocks with global pooling, not a plain CNN whose linear
 head sees positions), another input (the central 178 x 178 square of the CelebA aligned frame,
-hair to chin, at 128 px, not the editor's 64 px crop) and another training (real CelebA train
-images only, with blur, lowered resolution, JPEG, noise, colour and small shifts and scales, so
-that it reads the attribute and not the texture; and real faces without glasses or smile with
-painted smudges over the eyes or mouth, and with ``--ghosts`` blurred, see-through ghosts of the
-glasses of other train faces over the eyes, labelled as the faces they are)::
+hair to chin, at 128 px, not the editor's 64 px crop; and the parts' boxes) and another training
+(real CelebA train images only, with blur, lowered resolution, JPEG, noise, colour and small shifts
+and scales, so that it reads the attribute and not the texture; real faces without glasses or smile
+with painted smudges over the eyes or mouth, labelled as the faces they are; with ``--half-removed``,
+faces with glasses whose eyes are covered by another face's blurred eyes, the rims left, labelled
+glasses; with ``--ghosts``, blurred, see-through ghosts of other faces' glasses, labelled without)::
 
-    python -m evaluation.strict_judge --data ../shared/celeba --out strict_judge --epochs 7 --threads 1 --bf16
+    python -m evaluation.strict_judge --data ../shared/celeba --out strict_judge --epochs 7 --threads 2 --bf16 \
+        --half-removed 0.3
+    python -m evaluation.strict_judge --data ../shared/celeba --out strict_judge/mouth --region mouth \
+        --attributes Smiling Mouth_Slightly_Open --image-size 64 --epochs 6 --threads 2 --bf16
+    python -m evaluation.strict_judge --data ../shared/celeba --out strict_judge/eyes --region eyes \
+        --attributes Eyeglasses --image-size 96 --epochs 6 --threads 2 --bf16 --half-removed 0.3
 
-writes ``--out/config.json``, ``--out/model.safetensors`` (the epoch with the best validation
-balanced accuracy on the editor's attributes), ``--out/metrics.json`` and ``--out/README.md``.
+each write ``--out/config.json``, ``--out/model.safetensors`` (the epoch with the best validation
+balanced accuracy on the editor's attributes it reads), ``--out/metrics.json`` and ``--out/README.md``;
+a part goes into a sub-folder of the whole-face judge named after its region, and is loaded with it.
 
 Use::
 
@@ -87,10 +94,16 @@ def load_inputs(celeba: Any, size: int, cache_dir: str | Path = ".cache/strict_j
     return torch.from_numpy(out)
 
 
+def sees(region: tuple[int, int, int, int], points: np.ndarray) -> bool:
+    """Whether frame ``points`` (``N x 2``, x then y) all lie inside ``region``."""
+    left, top, right, bottom = region
+    return bool(((points[:, 0] > left) & (points[:, 0] < right) & (points[:, 1] > top) & (points[:, 1] < bottom)).all())
+
+
 def region_landmarks(size: int, region: tuple[int, int, int, int] = REGION) -> np.ndarray:
     """The CelebA mean landmarks (:data:`LANDMARK_TEMPLATE`) in the pixels of a ``size`` judge input of ``region``."""
-    left, top, right, _ = region
-    return (LANDMARK_TEMPLATE - np.array([left, top])) * size / (right - left)
+    left, top, right, bottom = region
+    return (LANDMARK_TEMPLATE - np.array([left, top])) * size / np.array([right - left, bottom - top])
 
 
 # --- augmentation ----------------------------------------------------------------------------
@@ -327,8 +340,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     no_glasses = all_labels[:, CELEBA_ATTRIBUTES.index("Eyeglasses")] == 0
     not_smiling = all_labels[:, CELEBA_ATTRIBUTES.index("Smiling")] == 0
     # smudges and ghosts only where the judge reads the attribute they imitate, and can see them
-    eyes_seen = "Eyeglasses" in config.attributes and args.region == "face"
-    mouth_seen = "Smiling" in config.attributes
+    eyes_seen = "Eyeglasses" in config.attributes and sees(config.region, LANDMARK_TEMPLATE[:2])
+    mouth_seen = "Smiling" in config.attributes and sees(config.region, LANDMARK_TEMPLATE[3:])
     donors = train[torch.nonzero(~no_glasses).flatten()] if eyes_seen else None
     smiling_faces = torch.nonzero(~not_smiling).flatten()
     chosen = torch.randperm(len(smiling_faces), generator=torch.Generator().manual_seed(args.seed))
@@ -503,14 +516,32 @@ def parts_section(folder: Path) -> str:
             + "\n".join(lines) + "\n")
 
 
+#: Why each part reads its attribute apart from the whole face (the part READMEs).
+WHY_PART: dict[str, str] = {
+    "mouth": "a person reads a smile off the mouth. A whole face also shows raised cheeks and narrowed eyes, "
+             "which an edit of the mouth leaves as they were (a removed smile) or lifts without drawing a mouth "
+             "that smiles (an added smile), and a whole-face reader follows them.",
+    "eyes": "a person reads glasses off the frames around the eyes, faint ones included. A whole face at 128 px "
+            "loses thin and faint frames, and an editor that fails to remove glasses leaves the rims around "
+            "blurred eyes, which a whole-face reader takes for a face without glasses.",
+}
+
+
 def write_part_readme(folder: Path) -> None:
     """(Re)write the README of a part of the strict judge (a judge of one region, ``folder/../<region>``)."""
     config = StrictJudgeConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
     m = json.loads((folder / METRICS_NAME).read_text())
     name, (left, top, right, bottom) = m["region"], config.region
-    smudges = "" if not m["occlusion"] else (
-        f" With chance {m['occlusion']}, a random blur or darkening over the mouth of train faces not smiling "
-        "(labels unchanged), as for the whole-face judge.")
+    smudged = [what for attribute, what in (("Eyeglasses", "a dark band or blur over the eyes of train faces "
+                                                           "without glasses"),
+                                            ("Smiling", "a blur or darkening over the mouth of train faces not smiling"))
+               if attribute in config.attributes]
+    smudges = "" if not (m["occlusion"] and smudged) else (
+        f" With chance {m['occlusion']}, {' and '.join(smudged)} (labels unchanged), as for the whole-face judge.")
+    if m.get("half_removed"):
+        smudges += (f" With chance {m['half_removed']}, glasses half removed from train faces with glasses (the "
+                    "blurred eyes of a face without glasses over a band through the eyes, the rims outside it left; "
+                    "label unchanged: a person still sees glasses), as for the whole-face judge.")
     text = f"""# Strict attribute judge: the {name} part
 
 A part of the strict judge in the folder above: a small ResNet (basic blocks {config.blocks}, widths
@@ -519,10 +550,9 @@ the {right - left} x {bottom - top} box {config.region} of the CelebA aligned fr
 (about the frame's own resolution). `StrictJudge.load("strict_judge")` loads it with the whole-face
 network, and its readings replace the whole face's for these attributes.
 
-Why a part: a person reads a smile off the mouth. A whole face also shows raised cheeks and narrowed
-eyes, which an edit of the mouth leaves as they were (a removed smile) or lifts without drawing a mouth
-that smiles (an added smile), and a whole-face reader follows them. How this part's readings of the
-editor's photos compare with blind raters' is in the eye checks next to each evaluated checkpoint.
+Why a part: {WHY_PART.get(name, "it reads the attribute where a person looks for it.")} How this
+part's readings of the editor's photos compare with blind raters' is in the eye checks next to each
+evaluated checkpoint.
 
 Trained on real CelebA train images only, with the whole-face judge's augmentation (flips, random
 crops, colour, lowered resolution, blur, JPEG, noise).{smudges} {m['parameters']:,} parameters.
@@ -573,6 +603,13 @@ def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
   of a train face without glasses, the sharper the fainter (opacity 25 % up to 50 % for the
   sharpest, 85 % for the most blurred); label unchanged: a person sees faint smears, not glasses
   (`paint_ghost_glasses` in `evaluation/fakes.py`)."""
+    if m.get("half_removed"):
+        ghosts += f"""
+- Glasses half removed: with chance {m['half_removed']}, on a train face *with* glasses, the eyes of
+  one of {m['bare_donors']:,} train faces without glasses, blurred (0.03-0.1 eye distances), over a
+  band through the eyes (1.8-2.4 x 0.45-0.75 eye distances, the size of the editor's removal band)
+  at 60-100 % opacity, the rims and arms outside the band left as they were; label unchanged: a
+  person still sees glasses (what an editor that fails to remove glasses returns; `Augment.half_remove`)."""
     if m.get("ghost_smiles"):
         ghosts += f"""
 - Ghost smiles: with chance {m['ghost_smiles']}, instead of a mouth smudge, the mouth region of one
@@ -684,13 +721,19 @@ test balanced accuracy {bal}, and the same fakes fool it as follows:
 
 {a['table']}
 """
+    text += parts_section(folder)
+    if m.get("earlier"):
+        text += f"""
+# Earlier experiments
+
+{m['earlier']}
+"""
     if "ghost_candidates" in m:
         text += candidates_section(m["ghost_candidates"])
     if "ghost_smile_candidate" in m:
         text += smile_candidate_section(m["ghost_smile_candidate"])
     if "editor_eyeglasses_on" in m:
         text += editor_section(m["editor_eyeglasses_on"])
-    text += parts_section(folder)
     text += """
 Licence: trained on CelebA, available for non-commercial research purposes only; these weights
 inherit that restriction.

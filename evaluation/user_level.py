@@ -15,9 +15,10 @@ photo is judged by
 
 success is the share of returned photos a judge reads as the target value, and the headline is the
 lower of the two judges' shares, except for an attribute that the strict judge reads off a part of
-the face (Smiling: its mouth part), where the strict judge's share is the headline (blind eye checks
-found that a whole-face reader, ``judge/``, follows cheeks and eyes that an edit of the mouth leaves
-or lifts; :func:`headline_judges`). Same person: dlib's distance between the photo and the returned
+the face (Smiling: its mouth part; Eyeglasses: its eyes part), where the strict judge's share is the
+headline (blind eye checks found that ``judge/``, which reads the whole 64 px crop, takes the cheeks
+and eyes of a smile that an edit of the mouth leaves, and faint frames, for edits that took;
+:func:`headline_judges`). Same person: dlib's distance between the photo and the returned
 photo under 0.6, a face dlib misses (or the editor does not find) counting as not the same person.
 Others kept: the share of a judge's other decisions the edit leaves as they were on the photo.
 Reported for the default paste (``detail``), for ``plain`` paste, for decoders tuned to each face
@@ -118,8 +119,7 @@ class StrictFrameJudge:
 def headline_judges(judges: dict[str, FrameJudge], attribute: str) -> tuple[str, ...]:
     """The judges whose lower reading is an attribute's headline: all of them, except for an attribute
     that the strict judge reads off the part of the face where a person looks (its mouth part for
-    Smiling), where only the strict judge counts (a whole-face reader follows cheeks and eyes that an
-    edit of the mouth leaves or lifts)."""
+    Smiling, its eyes part for Eyeglasses), where only the strict judge counts."""
     strict = judges.get(STRICT)
     if isinstance(strict, StrictFrameJudge) and attribute in strict.read_by_part:
         return (STRICT,)

@@ -142,7 +142,7 @@ def blend_note(m: dict[str, Any]) -> str:
 def legend(m: dict[str, Any]) -> str:
     """What the columns mean and how many faces stand behind them."""
     judges = ("the lower of the strict judge's and judge/'s shares (for an attribute the strict judge reads "
-              "off a part of the face, Smiling off the mouth, the strict judge's)" if _get(m, "judges", "strict_judge")
+              "off a part of the face, the strict judge's)" if _get(m, "judges", "strict_judge")
               else "judge/ alone (no strict judge was given)")
     tuned = (f"tuned: the first {m['tune_faces_per_cell']} faces of each sample ({m['tuned_faces']} faces in all), "
              f"edited through a decoder tuned to each face for {m['tune_steps']} steps (default paste)"

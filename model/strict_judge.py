@@ -35,13 +35,16 @@ from .preprocessing import CELEBA_FRAME
 
 #: Size (width, height) of the CelebA aligned frame the judge's input is laid out in.
 FRAME_SIZE: tuple[int, int] = CELEBA_FRAME
-#: The squares (left, top, right, bottom) of the frame a judge can read: the face, hair to chin, and
-#: the mouth (a 64 px square around the mouth of :data:`model.preprocessing.LANDMARK_TEMPLATE`).
-REGIONS: dict[str, tuple[int, int, int, int]] = {"face": (0, 20, 178, 198), "mouth": (57, 122, 121, 186)}
+#: The boxes (left, top, right, bottom) of the frame a judge can read, each resized to a square input:
+#: the face, hair to chin; the mouth (a 64 px square around the mouth of
+#: :data:`model.preprocessing.LANDMARK_TEMPLATE`); the eyes (96 x 90 px, brows to the tip of the nose,
+#: wide enough for a pair of glasses, above the mouth).
+REGIONS: dict[str, tuple[int, int, int, int]] = {"face": (0, 20, 178, 198), "mouth": (57, 122, 121, 186),
+                                                 "eyes": (41, 60, 137, 150)}
 #: The region of the whole-face judge.
 REGION: tuple[int, int, int, int] = REGIONS["face"]
 #: Regions a part of a judge may read (its sub-folder has the region's name).
-PART_REGIONS: tuple[str, ...] = ("mouth",)
+PART_REGIONS: tuple[str, ...] = ("mouth", "eyes")
 #: Largest relative difference from the frame's aspect ratio accepted by :func:`frame_to_input`.
 ASPECT_TOLERANCE = 0.03
 #: The strict judge shipped with the repository (and the app's Docker image).

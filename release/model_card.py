@@ -434,16 +434,22 @@ def eye_check_section(check: dict[str, Any] | None) -> str:
     return ("\n\n### Checked by eye\n\n"
             f"The first {check['faces']} faces of each user-level sample ({check['split']} split), edited through the "
             "whole pipeline, shuffled among the untouched photos of the same faces and rated blind, one attribute at a "
-            "time (`python -m evaluation.eye_check`; figures from `eye_check.json` next to this card). Where the eye "
-            "and the judges part, the judges' figure above is not what a person sees:\n\n" + eye_table(check))
+            f"time, by {len(check.get('raters', [])) or 1} rater(s) (`python -m evaluation.eye_check`; figures from "
+            "`eye_check.json` next to this card). Where the eye and the judges part, the judges' figure above is not "
+            "what a person sees:\n\n" + eye_table(check))
 
 
 def comparison_section(user_level: dict[str, Any] | None, previous: dict[str, Any] | None, name: str) -> str:
     """This checkpoint's user-level figures beside a previous checkpoint's, or nothing."""
     if user_level is None or previous is None:
         return ""
+    ours, theirs = (m.get("judges_sha256", {}).get("strict_judge") for m in (user_level, previous))
+    judged = ("" if ours == theirs else
+              f" The previous figures were judged by another version of the strict judge ({theirs or 'none'}; this "
+              f"checkpoint's: {ours or 'none'}) and its headline rule, so the columns differ in judge as well as in "
+              "checkpoint.")
     return (f"### Beside the previous checkpoint ({name})\n\nThe same evaluation (`{previous['command']}`), "
-            "headline success, dlib's same person and the other attributes kept:\n\n"
+            f"headline success, dlib's same person and the other attributes kept.{judged}\n\n"
             + comparison_table(user_level, previous, ("this", name)) + "\n\n")
 
 

@@ -350,6 +350,17 @@ def test_a_part_replaces_the_whole_faces_reading_of_its_attributes(tmp_path: Pat
         StrictJudge.load(tmp_path / "j")
 
 
+def test_shipped_judge_reads_smiles_off_the_mouth_and_glasses_off_the_eyes(judge: StrictJudge) -> None:
+    assert judge.read_by()["Smiling"] == "mouth" and judge.read_by()["Eyeglasses"] == "eyes"
+    assert judge.read_by()["Bangs"] == "face"
+    readme = (STRICT_JUDGE / "README.md").read_text()
+    assert "## Parts" in readme
+    for part, attribute in (("mouth", "Smiling"), ("eyes", "Eyeglasses")):
+        metrics = json.loads((STRICT_JUDGE / part / "metrics.json").read_text())
+        assert metrics["region"] == part and metrics["test"]["balanced_accuracy"][attribute] >= 0.9
+        assert f"the {part} part" in (STRICT_JUDGE / part / "README.md").read_text() and f"`{part}/`" in readme
+
+
 def test_augment_half_removes_glasses_of_positives_only() -> None:
     """A face without glasses' blurred eyes over the eye band of a face with glasses (the rims outside
     stay), only on faces with glasses."""

@@ -149,6 +149,12 @@ def test_model_card_shows_the_same_figures_and_a_sheet(evaluated: dict) -> None:
     side = text[text.index("### Beside the previous checkpoint (v1)"):text.index("### What a user gets")]
     assert comparison_table(m, previous, ("this", "v1")) in side
     assert "12.3 %" in side and "98.7 %" in side and pct(m["user_level"]["Smiling"]["on"]["success"]) in side
+    assert "another version of the strict judge" not in side  # the same judge behind both
+    previous["judges_sha256"]["strict_judge"] = "0123456789abcdef"
+    (evaluated["out"] / "previous.json").write_text(json.dumps(previous))
+    assert model_card.main(["--weights", str(weights), "--previous", str(evaluated["out"] / "previous.json"),
+                            "--previous-name", "v1"]) == 0
+    assert "another version of the strict judge (0123456789abcdef" in ModelCard.load(weights / "README.md").text
 
 
 def test_missing_strict_judge_is_a_clear_error(celeba_tiny: Path, tmp_path: Path) -> None:
