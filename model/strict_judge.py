@@ -1,6 +1,6 @@
 """The strict attribute judge at inference: small ResNets that read CelebA attributes off a face
 aligned like a CelebA frame, the whole face at 128 px and, for the attributes a part reads (Smiling:
-the mouth), that part of the face at full resolution.
+the mouth; Eyeglasses: the eyes), that part of the face at about the frame's own resolution.
 
 A judge independent of the editor (another network, another input, trained on real photos only; its
 training and reports are ``evaluation/strict_judge.py``). The app uses it to check what an edit did
@@ -60,7 +60,7 @@ class StrictJudgeConfig:
     blocks: tuple[int, ...] = (2, 2, 2, 2)
     dropout: float = 0.2
     attributes: tuple[str, ...] = CELEBA_ATTRIBUTES
-    #: The square of the CelebA frame read (left, top, right, bottom; see :data:`REGIONS`).
+    #: The box of the CelebA frame read (left, top, right, bottom; see :data:`REGIONS`).
     region: tuple[int, int, int, int] = REGION
 
     def __post_init__(self) -> None:
