@@ -635,7 +635,8 @@ judge.attributes                              # the column names
 
 Each frame is a face aligned like a CelebA aligned image (178 x 218, or any size of that aspect);
 the judge reads its central {REGION[2] - REGION[0]} x {REGION[3] - REGION[1]} square
-(hair to chin, box {REGION}) resized to {config.image_size} px.
+(hair to chin, box {REGION}) resized to {config.image_size} px, and its parts, where this folder has
+them, read their own boxes for their attributes (see "Parts" below).
 
 ## How it differs from `judge/`
 
@@ -655,7 +656,8 @@ the judge reads its central {REGION[2] - REGION[0]} x {REGION[3] - REGION[1]} sq
 Loss: binary cross-entropy per attribute with positives weighted by (negatives / positives) ** {m['balance']}
 (clamped to 0.25-4), so that rare attributes such as Eyeglasses are not simply read as absent.
 Trained only on real CelebA train images, never on the editor's output. {m['parameters']:,} parameters,
-{size_mb:.1f} MB; {m['frames_per_second']} frames/s through `predict_proba` on one CPU thread.
+{size_mb:.1f} MB; {m['frames_per_second']} frames/s through `predict_proba` on {m['threads']} CPU thread(s) (this
+network alone, measured after training).
 
 ## Training
 
