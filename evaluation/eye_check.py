@@ -159,18 +159,18 @@ def tally(key: dict[str, Any], ratings: dict[str, list[int]]) -> dict[str, Any]:
 def combine(by_rater: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Several raters' :func:`tally` results -> one, whose eye figures are the raters' mean, each rater's
     kept beside it (``eye_by_rater``, ``eye_agrees_by_rater``)."""
+    def mean_of(shares: dict[str, float | None]) -> float | None:
+        return mean([v for v in shares.values() if v is not None])
+
     first = next(iter(by_rater.values()))
     results: dict[str, Any] = {}
     for attribute, r in first.items():
         results[attribute] = {}
         for direction in DIRECTIONS:
             eyes = {name: t[attribute][direction]["eye"] for name, t in by_rater.items()}
-            known = [v for v in eyes.values() if v is not None]
-            results[attribute][direction] = {**r[direction], "eye": mean(known) if known else None,
-                                             "eye_by_rater": eyes}
+            results[attribute][direction] = {**r[direction], "eye": mean_of(eyes), "eye_by_rater": eyes}
         agree = {name: t[attribute]["photos"]["eye_agrees_with_labels"] for name, t in by_rater.items()}
-        known = [v for v in agree.values() if v is not None]
-        results[attribute]["photos"] = {"n": r["photos"]["n"], "eye_agrees_with_labels": mean(known) if known else None,
+        results[attribute]["photos"] = {"n": r["photos"]["n"], "eye_agrees_with_labels": mean_of(agree),
                                         "eye_agrees_by_rater": agree}
     return results
 

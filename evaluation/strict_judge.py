@@ -54,10 +54,9 @@ from tqdm import tqdm
 from evaluation.fakes import (paint_eye_band, paint_eye_blur, paint_ghost_glasses, paint_ghost_smile, paint_mouth_blur,
                               paint_mouth_dark)
 from evaluation.metrics import accuracy, balanced_accuracy
-from model.config import DEFAULT_ATTRIBUTES
+from model.config import CELEBA_ATTRIBUTES, DEFAULT_ATTRIBUTES
 from model.ifcvae import CONFIG_NAME, WEIGHTS_NAME
 from model.preprocessing import LANDMARK_TEMPLATE
-from model.config import CELEBA_ATTRIBUTES
 from model.strict_judge import (ASPECT_TOLERANCE, FRAME_SIZE, PART_REGIONS, REGION, REGIONS, StrictJudge,
                                 StrictJudgeConfig, frame_to_input)
 
@@ -98,6 +97,11 @@ def sees(region: tuple[int, int, int, int], points: np.ndarray) -> bool:
     """Whether frame ``points`` (``N x 2``, x then y) all lie inside ``region``."""
     left, top, right, bottom = region
     return bool(((points[:, 0] > left) & (points[:, 0] < right) & (points[:, 1] > top) & (points[:, 1] < bottom)).all())
+
+
+def seeded_choice(indices: torch.Tensor, k: int, seed: int) -> torch.Tensor:
+    """Up to ``k`` of ``indices``, a random choice that depends only on ``seed``."""
+    return indices[torch.randperm(len(indices), generator=torch.Generator().manual_seed(seed))[:k]]
 
 
 def region_landmarks(size: int, region: tuple[int, int, int, int] = REGION) -> np.ndarray:
@@ -302,7 +306,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--bare-donors", type=int, default=2000,
                     help="train faces without glasses (a seeded random choice) that --half-removed takes eyes from")
     ap.add_argument("--low-resolution", type=float, default=0.3,
-                    help="chance of lowering a train image's resolution (to 40-100 px and back)")
+                    help="chance of lowering a train image's resolution (to 31-78 %% of the input size and back)")
     ap.add_argument("--balance", type=float, default=0.5,
                     help="weight positives by (negatives / positives) ** balance per attribute (clamped to "
                          "0.25-4; 0: plain BCE), for balanced accuracy on rare attributes")
@@ -336,19 +340,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     steps = n // args.batch_size
     if steps == 0:
         raise SystemExit(f"{n} train images are too few for batch {args.batch_size}")
-    all_labels = splits["train"].labels(CELEBA_ATTRIBUTES)[: len(train)]
-    no_glasses = all_labels[:, CELEBA_ATTRIBUTES.index("Eyeglasses")] == 0
-    not_smiling = all_labels[:, CELEBA_ATTRIBUTES.index("Smiling")] == 0
+    glasses, smiling = splits["train"].labels(("Eyeglasses", "Smiling"))[:n].bool().unbind(1)
+    no_glasses, not_smiling = ~glasses, ~smiling
     # smudges and ghosts only where the judge reads the attribute they imitate, and can see them
     eyes_seen = "Eyeglasses" in config.attributes and sees(config.region, LANDMARK_TEMPLATE[:2])
     mouth_seen = "Smiling" in config.attributes and sees(config.region, LANDMARK_TEMPLATE[3:])
-    donors = train[torch.nonzero(~no_glasses).flatten()] if eyes_seen else None
-    smiling_faces = torch.nonzero(~not_smiling).flatten()
-    chosen = torch.randperm(len(smiling_faces), generator=torch.Generator().manual_seed(args.seed))
-    smile_donors = train[smiling_faces[chosen[:args.smile_donors]]] if args.ghost_smiles and mouth_seen else None
-    bare = torch.nonzero(no_glasses).flatten()
-    bare = bare[torch.randperm(len(bare), generator=torch.Generator().manual_seed(args.seed))[:args.bare_donors]]
-    bare_donors = train[bare] if args.half_removed and eyes_seen else None
+    donors = train[torch.nonzero(glasses).flatten()] if eyes_seen else None
+    smile_donors = (train[seeded_choice(torch.nonzero(smiling).flatten(), args.smile_donors, args.seed)]
+                    if args.ghost_smiles and mouth_seen else None)
+    bare_donors = (train[seeded_choice(torch.nonzero(no_glasses).flatten(), args.bare_donors, args.seed)]
+                   if args.half_removed and eyes_seen else None)
     augment = Augment(config.image_size, cache_size, args.occlusion, args.seed, donors, args.ghosts,
                       args.low_resolution, smile_donors, args.ghost_smiles, config.region, bare_donors,
                       args.half_removed)
@@ -370,7 +371,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             idx = perm[s * args.batch_size:(s + 1) * args.batch_size]
             y = labels["train"][idx]
             x = torch.stack([augment(train[i], eyes_seen and bool(no_glasses[i]), mouth_seen and bool(not_smiling[i]),
-                                     eyes_seen and not bool(no_glasses[i]))
+                                     eyes_seen and bool(glasses[i]))
                              for i in idx.tolist()]).contiguous(memory_format=torch.channels_last)
             with autocast:
                 loss = F.binary_cross_entropy_with_logits(judge(x).float(), y, pos_weight=pos_weight)
@@ -391,6 +392,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             judge.save(out)
     minutes = round((time.time() - t0) / 60, 1)
     judge = StrictJudge.load(out)
+    judge.parts.clear()  # this network's own throughput, whatever parts the folder already holds
     frames = []
     for name in splits["test"].names[:200]:
         with Image.open(splits["test"].image_path(name)) as im:
@@ -485,7 +487,8 @@ def smile_candidate_section(c: dict[str, Any]) -> str:
 def accuracy_rows(m: dict[str, Any], attributes: Sequence[str]) -> str:
     """Markdown table rows of a judge's validation and test accuracy per attribute (the editor's first, bold)."""
     val, test = m["val"], m["test"]
-    order = [*(a for a in DEFAULT_ATTRIBUTES if a in attributes), *(a for a in attributes if a not in DEFAULT_ATTRIBUTES)]
+    order = [*(a for a in DEFAULT_ATTRIBUTES if a in attributes),
+             *(a for a in attributes if a not in DEFAULT_ATTRIBUTES)]
     return "\n".join(f"| {'**' + a + '**' if a in DEFAULT_ATTRIBUTES else a} | {_pct(val['accuracy'][a])} | "
                      f"{_pct(val['balanced_accuracy'][a])} | {_pct(test['accuracy'][a])} | "
                      f"{_pct(test['balanced_accuracy'][a])} |" for a in order)
@@ -532,10 +535,9 @@ def write_part_readme(folder: Path) -> None:
     config = StrictJudgeConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
     m = json.loads((folder / METRICS_NAME).read_text())
     name, (left, top, right, bottom) = m["region"], config.region
-    smudged = [what for attribute, what in (("Eyeglasses", "a dark band or blur over the eyes of train faces "
-                                                           "without glasses"),
-                                            ("Smiling", "a blur or darkening over the mouth of train faces not smiling"))
-               if attribute in config.attributes]
+    smudges_by_attribute = (("Eyeglasses", "a dark band or blur over the eyes of train faces without glasses"),
+                            ("Smiling", "a blur or darkening over the mouth of train faces not smiling"))
+    smudged = [what for attribute, what in smudges_by_attribute if attribute in config.attributes]
     smudges = "" if not (m["occlusion"] and smudged) else (
         f" With chance {m['occlusion']}, {' and '.join(smudged)} (labels unchanged), as for the whole-face judge.")
     if m.get("half_removed"):

@@ -57,6 +57,7 @@ from model.ifcvae import CheckpointError
 from model.paste import Blend
 from model.pipeline import Analysis, FaceEditor, NoFaceError, PasteMode
 from model.preprocessing import CELEBA_FRAME, crop_and_resize, to_model_input
+from model.strict_judge import PART_REGIONS
 from model.tuning import DEFAULT_TUNE_STEPS
 from training.celeba import CelebA, load_crops
 
@@ -393,8 +394,9 @@ def weights_digest(folder: str) -> str:
     """The first 16 hex digits of the SHA-256 of a judge's ``model.safetensors`` and its parts' (which
     judge this was)."""
     h = hashlib.sha256(Path(folder, "model.safetensors").read_bytes())
-    for part in sorted(Path(folder).glob("*/model.safetensors")):
-        h.update(part.read_bytes())
+    for part in sorted(PART_REGIONS):  # the sub-folders StrictJudge.load reads
+        if Path(folder, part, "model.safetensors").is_file():
+            h.update(Path(folder, part, "model.safetensors").read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -459,9 +461,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     metrics = {
         "command": " ".join(["python -m evaluation.user_level", *(argv if argv is not None else sys.argv[1:])]),
         "weights": str(args.weights), "data": str(args.data), "split": args.split, "seed": args.seed,
-        "judge": (f"the lower of strict_judge and judge per attribute and direction, except for attributes the "
-                  f"strict judge reads off a part of the face ({', '.join(sorted(judges[STRICT].read_by_part)) or 'none'}), "
-                  f"where strict_judge's (each cell's 'judge' names it)"
+        "judge": ("the lower of strict_judge and judge per attribute and direction, except for attributes the "
+                  "strict judge reads off a part of the face "
+                  f"({', '.join(sorted(judges[STRICT].read_by_part)) or 'none'}), where strict_judge's "
+                  "(each cell's 'judge' names it)"
                   if STRICT in judges else "judge (no strict judge given)"),
         "judges": {STRICT: args.strict_judge if STRICT in judges else None, JUDGE: args.judge},
         "judges_sha256": {name: weights_digest(folder) for name, folder in

@@ -385,3 +385,19 @@ def test_a_part_must_go_into_the_whole_face_judges_folder(tmp_path: Path) -> Non
 
     with pytest.raises(SystemExit, match="folder named mouth"):
         main(["--data", str(CELEBA_TINY), "--out", str(tmp_path / "elsewhere"), "--region", "mouth"])
+
+
+def test_training_a_judge_and_a_part_on_the_fixture(tmp_path: Path) -> None:
+    """One epoch each on the 12 fixture faces: the whole face with every augmentation, then an eyes
+    part in its sub-folder, which loads with it and gets a line in its README."""
+    from evaluation.strict_judge import main
+
+    common = ["--data", str(CELEBA_TINY), "--epochs", "1", "--batch-size", "2", "--threads", "1",
+              "--cache-dir", str(tmp_path / "cache")]
+    main([*common, "--out", str(tmp_path / "j"), "--ghosts", "0.5", "--ghost-smiles", "0.5", "--half-removed", "0.5"])
+    report = main([*common, "--out", str(tmp_path / "j" / "eyes"), "--region", "eyes", "--attributes", "Eyeglasses",
+                   "--image-size", "48", "--half-removed", "0.5"])
+    assert report["region"] == "eyes" and report["bare_donors"] > 0 and report["smile_donors"] == 0
+    judge = StrictJudge.load(tmp_path / "j")
+    assert judge.read_by()["Eyeglasses"] == "eyes" and judge.parts["eyes"].config.image_size == 48
+    assert "`eyes/`" in (tmp_path / "j" / "README.md").read_text()

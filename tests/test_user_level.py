@@ -68,7 +68,8 @@ def test_metrics_schema_and_headline(evaluated: dict, celeba_tiny: Path) -> None
             assert fraction(cell["took_same_person"], empty)
             if not empty:
                 assert cell["took_same_person"] <= min(cell["success"], cell["same_person"]) + 1e-9
-            if not empty:  # the headline is the lower judge that counts (Smiling: the strict judge's mouth part), and says which
+            # the headline is the lower judge that counts (Smiling: the strict judge's mouth part), and says which
+            if not empty:
                 by = {name: v["success"] for name, v in cell["by_judge"].items()}
                 assert set(by) == {"strict_judge", "judge"} and all(fraction(v, False) for v in by.values())
                 counted = ["strict_judge"] if attribute == "Smiling" else ["strict_judge", "judge"]
