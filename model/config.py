@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from .preprocessing import CELEBA_FRAME as FRAME
+
 #: CelebA's 40 attribute names, in the order of ``list_attr_celeba.txt``.
 CELEBA_ATTRIBUTES: tuple[str, ...] = (
     "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs",
@@ -27,7 +29,7 @@ AUX_OBJECTIVES: tuple[str, ...] = ("negated_bce", "confusion", "balanced")
 
 #: Names of the loss terms; each has a weight in :attr:`ModelConfig.loss_weights`.
 LOSS_TERMS: tuple[str, ...] = ("rec", "kl", "cls", "cls_rec", "aux", "gan", "rec_feat", "edit_cls", "edit_gan",
-                               "edit_change", "edit_local", "z_gap")
+                               "edit_change", "edit_local", "z_gap", "mask")
 
 
 def default_loss_weights() -> dict[str, float]:
@@ -57,11 +59,16 @@ def default_loss_weights() -> dict[str, float]:
     its spread over the batch), summed over dimensions and averaged over attributes: a direct,
     non-adversarial pull of what a linear probe can read from z towards nothing.
 
+    ``mask`` (a region editor's, ``ModelConfig.region``): the mask head says where an edit applies and
+    the edit keeps the input's own pixels elsewhere; this term is the mask's mean (change as few pixels
+    as the edit needs) plus its total variation (in one piece, not speckles), on the flipped pass.
+
     Setting a weight to 0 removes the term (and the network it needs is not run). Measured effects
     of the weights are recorded with the runs that measured them (``results/``), not here.
     """
     return {"rec": 1.0, "kl": 1.0, "cls": 1000.0, "cls_rec": 1000.0, "aux": 100.0, "gan": 20.0,
-            "rec_feat": 0.0, "edit_cls": 0.0, "edit_gan": 0.0, "edit_change": 0.0, "edit_local": 0.0, "z_gap": 0.0}
+            "rec_feat": 0.0, "edit_cls": 0.0, "edit_gan": 0.0, "edit_change": 0.0, "edit_local": 0.0, "z_gap": 0.0,
+            "mask": 0.0}
 
 
 @dataclass
@@ -82,10 +89,23 @@ class ModelConfig:
     #: labels, decoded ones the values they were rendered with), so that a face rendered "with
     #: glasses" must look like a real face with glasses, not merely like a real face.
     conditional_discriminator: bool = False
+    #: A region editor: the box (left, top, right, bottom) of the CelebA frame it edits, at the frame's
+    #: own resolution (the image is ``bottom - top`` x ``right - left``; ``image_size`` is then unused).
+    #: None: the whole-face editor on :data:`model.preprocessing.CROP_BOX` resized to ``image_size``.
+    region: tuple[int, int, int, int] | None = None
+    #: Whether the editor has a mask head (``model.networks.MaskNet``): an edit is then the decoded
+    #: image where the mask is on and the input's own pixels where it is off.
+    masked_edit: bool = False
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
         self.attributes = tuple(self.attributes)
+        if self.region is not None:
+            self.region = tuple(int(v) for v in self.region)
+            left, top, right, bottom = self.region
+            if len(self.region) != 4 or not 0 <= left < right <= FRAME[0] or not 0 <= top < bottom <= FRAME[1]:
+                raise ValueError(f"region {self.region} is not a box (left, top, right, bottom) inside "
+                                 f"the {FRAME[0]} x {FRAME[1]} CelebA frame")
         self.loss_weights = {**default_loss_weights(), **dict(self.loss_weights)}
         unknown = set(self.loss_weights) - set(LOSS_TERMS)
         if unknown:
@@ -103,10 +123,15 @@ class ModelConfig:
             raise ValueError(f"unknown aux_objective {self.aux_objective!r}; known: {list(AUX_OBJECTIVES)}")
         if not self.attributes:
             raise ValueError("a model needs at least one attribute")
+        if self.loss_weights["mask"] and not self.masked_edit:
+            raise ValueError("the mask term needs the mask head (masked_edit)")
+        if self.masked_edit and self.region is None:
+            raise ValueError("a mask head belongs to a region editor (give region)")
         down = 2 ** len(self.widths)
-        if self.image_size % down or self.image_size < down:
-            raise ValueError(f"image_size {self.image_size} must be a multiple of {down} "
-                             f"for {len(self.widths)} stride-2 layers")
+        for side in self.image_shape:
+            if side % down or side < down:
+                raise ValueError(f"image sides {self.image_shape} must be multiples of {down} "
+                                 f"for {len(self.widths)} stride-2 layers")
         if self.kernel_size % 2 == 0:
             raise ValueError("kernel_size must be odd")
 
@@ -120,14 +145,30 @@ class ModelConfig:
         return len(self.attributes)
 
     @property
-    def bottom_size(self) -> int:
-        """Spatial size of the smallest feature map."""
-        return self.image_size // 2 ** len(self.widths)
+    def image_shape(self) -> tuple[int, int]:
+        """(height, width) of the images the model reads and draws."""
+        if self.region is None:
+            return self.image_size, self.image_size
+        left, top, right, bottom = self.region
+        return bottom - top, right - left
+
+    @property
+    def bottom_shape(self) -> tuple[int, int]:
+        """(height, width) of the smallest feature map."""
+        h, w = self.image_shape
+        return h // 2 ** len(self.widths), w // 2 ** len(self.widths)
+
+    @property
+    def bottom_pixels(self) -> int:
+        """Pixels of the smallest feature map."""
+        h, w = self.bottom_shape
+        return h * w
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["widths"] = list(self.widths)
         d["attributes"] = list(self.attributes)
+        d["region"] = None if self.region is None else list(self.region)
         return d
 
     @classmethod

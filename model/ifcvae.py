@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from .config import ModelConfig
-from .networks import AttributeCritic, AuxNet, Decoder, Discriminator, Encoder
+from .networks import AttributeCritic, AuxNet, Decoder, Discriminator, Encoder, MaskNet
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -36,10 +36,12 @@ class IFcVAEGAN(
     """Encoder E, decoder G, auxiliary net A and discriminator D of the IFcVAE-GAN, the attribute
     critic C when the config's ``edit_cls`` term is on (``critic`` is None otherwise), and a local
     critic, which sees only the part of the face where an attribute shows (the lips of a smile),
-    when ``edit_local`` is on (``local_critic`` is None otherwise).
+    when ``edit_local`` is on (``local_critic`` is None otherwise). A region editor
+    (``config.region``) with ``config.masked_edit`` also holds the mask head M (``mask_net``), and its
+    edits keep the input's own pixels where the mask is off.
 
-    Images are float tensors ``B x 3 x S x S`` in [0, 1]; attribute values are in [0, 1]
-    (0 absent, 1 present; a little beyond 1 exaggerates).
+    Images are float tensors ``B x 3 x H x W`` in [0, 1] (``config.image_shape``); attribute values
+    are in [0, 1] (0 absent, 1 present; a little beyond 1 exaggerates).
     """
 
     def __init__(self, config: ModelConfig | dict | None = None) -> None:
@@ -56,6 +58,7 @@ class IFcVAEGAN(
         self.discriminator = Discriminator(config)
         self.critic = AttributeCritic(config) if config.has_critic else None
         self.local_critic = AttributeCritic(config) if config.loss_weights["edit_local"] else None
+        self.mask_net = MaskNet(config) if config.masked_edit else None
 
     # -- inference --------------------------------------------------------------------------
     @property
@@ -87,9 +90,26 @@ class IFcVAEGAN(
 
     @torch.no_grad()
     def edit(self, images: torch.Tensor, changes: Mapping[str, float]) -> torch.Tensor:
-        """Encode, set the named attribute units to the values wanted, decode (z = posterior mean)."""
+        """Encode, set the named attribute units to the values wanted, decode (z = posterior mean);
+        a masked editor's edit is :meth:`masked_edit`'s composite."""
+        if self.mask_net is not None:
+            return self.masked_edit(images, changes)[2]
         mu, _, logits = self.encode(images)
         return self.decode(mu, self.attribute_values(torch.sigmoid(logits), changes))
+
+    @torch.no_grad()
+    def masked_edit(self, images: torch.Tensor, changes: Mapping[str, float]
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A masked editor's edit: (the decoded edit, the mask ``B x 1 x H x W``, the composite: the
+        decoded edit where the mask is on, the input's own pixels where it is off)."""
+        if self.mask_net is None:
+            raise ValueError("this checkpoint has no mask head (config.masked_edit is off)")
+        mu, _, logits = self.encode(images)
+        y_hat = torch.sigmoid(logits)
+        y = self.attribute_values(y_hat, changes)
+        decoded = self.decode(mu, y)
+        mask = self.mask_net(images, self.decode(mu, y_hat), decoded, y, y_hat)
+        return decoded, mask, mask * decoded + (1 - mask) * images
 
     @torch.no_grad()
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
@@ -97,9 +117,9 @@ class IFcVAEGAN(
         return self.edit(images, {})
 
     def _check_images(self, images: torch.Tensor) -> None:
-        s = self.config.image_size
-        if images.ndim != 4 or tuple(images.shape[1:]) != (3, s, s):
-            raise ValueError(f"expected images of shape B x 3 x {s} x {s}, got {tuple(images.shape)}")
+        h, w = self.config.image_shape
+        if images.ndim != 4 or tuple(images.shape[1:]) != (3, h, w):
+            raise ValueError(f"expected images of shape B x 3 x {h} x {w}, got {tuple(images.shape)}")
 
     # -- loading (safetensors + JSON only) --------------------------------------------------------
     @classmethod

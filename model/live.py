@@ -212,6 +212,6 @@ class LiveEditor:
         chosen = list(range(len(faces)))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             mu, probs, reconstructions = self.editor.encode(inputs)
-            analysis = Analysis(frame, aligned, inputs, mu.float(), probs.float(), reconstructions.float())
-            edited = self.editor.decode_edits(analysis, chosen, changes).float()
-        return self.editor.paste(analysis, chosen, edited, changes=changes)
+            analysis = Analysis(frame, aligned, inputs, mu.float(), probs.float(), reconstructions.float(),
+                                regions=self.editor.cut_regions(frame, aligned))
+            return self.editor.compose(analysis, chosen, changes)[0]

@@ -6,7 +6,7 @@ which is how the paper's ablation is reproduced.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import torch
@@ -53,17 +53,20 @@ def frozen_batch_stats(module: nn.Module) -> Iterator[None]:
             m.momentum = momentum
 
 
-def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
+def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor,
+                           scales: Mapping[str, float] | None = None
                            ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """Losses of the encoder and decoder for a batch (x in [0, 1], y in {0, 1}).
+    """Losses of the encoder and decoder for a batch (x in [0, 1], y in {0, 1}); ``scales``
+    multiplies terms by a schedule's factor (``mask``: the mask term's warm-up).
 
     Returns (weighted total, unweighted terms, outputs). The outputs are the sampled ``z`` and the
     decoded images with the attribute values each was rendered with, for the discriminator:
     ``x_rec``/``y_rec``, ``x_prior``/``y_prior`` when the GAN term is on, ``x_edit``/``y_edit`` when
-    an edit term is on. Per image: ``rec`` is the BCE summed over pixels, ``kl`` the KL summed over z
+    an edit term is on (for a masked editor the composite, and ``x_flip`` the decoded flip). Per image: ``rec`` is the BCE summed over pixels, ``kl`` the KL summed over z
     dimensions; the other terms are means.
     """
     w = model.config.loss_weights
+    scales = scales or {}
     mu, logvar, y_logits = model.encoder(x)
     z = reparameterize(mu, logvar)
     # The decoder renders the encoder's own y_hat (as in the paper), as a condition: the attribute
@@ -96,15 +99,24 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor
         terms["gan"] = F.binary_cross_entropy_with_logits(logits.float(), torch.ones_like(logits.float()))
     if w["rec_feat"]:
         terms["rec_feat"] = feature_distance(model, x, x_rec)
-    if w["edit_cls"] or w["edit_gan"] or w["edit_change"] or w["edit_local"]:
+    if w["edit_cls"] or w["edit_gan"] or w["edit_change"] or w["edit_local"] or w["mask"]:
         x_edit, y_edit, y_drawn = flipped_edit(model, z, y_hat, y)
+        # a masked editor's edit terms judge both the decoded flip (so that the decoder learns to
+        # draw the attribute) and the composite (so that the mask opens where the drawing is needed)
+        judged = [x_edit]
+        if model.mask_net is not None:
+            outputs["x_flip"] = x_edit
+            x_edit, mask = masked_composite(model, x, x_rec, x_edit, y_drawn, y_hat)
+            judged.append(x_edit)
+            if w["mask"]:
+                terms["mask"] = mask_cost(mask) * scales.get("mask", 1.0)
         outputs["x_edit"], outputs["y_edit"] = x_edit, y_drawn
         if w["edit_cls"]:
             with frozen(model.critic):
-                critic_logits = model.critic(x_edit)
-            terms["edit_cls"] = F.binary_cross_entropy_with_logits(critic_logits.float(), y_edit)
+                critic_logits = model.critic(torch.cat(judged))
+            terms["edit_cls"] = F.binary_cross_entropy_with_logits(critic_logits.float(), y_edit.repeat(len(judged), 1))
         if w["edit_gan"]:
-            logits = model.discriminator(x_edit, y_drawn).float()
+            logits = model.discriminator(torch.cat(judged), y_drawn.repeat(len(judged), 1)).float()
             terms["edit_gan"] = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         if w["edit_change"]:
             # the reconstruction is the fixed target: the edit moves toward it, never it toward the edit
@@ -188,6 +200,23 @@ def flipped_edit(model: IFcVAEGAN, z: torch.Tensor, y_hat: torch.Tensor, y: torc
     with frozen_batch_stats(model.decoder):
         x_edit = model.decoder(z, y_drawn)
     return x_edit, y_edit, y_drawn
+
+
+def masked_composite(model: IFcVAEGAN, x: torch.Tensor, x_rec: torch.Tensor, x_flip: torch.Tensor,
+                     y_drawn: torch.Tensor, y_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A masked editor's training edit: the mask head reads the input, the (detached) decodings
+    and the attribute change; the edit is the decoded flip where the mask is on and the input where
+    it is off. Returns (composite, mask)."""
+    mask = model.mask_net(x, x_rec.detach(), x_flip.detach(), y_drawn, y_hat)
+    return mask * x_flip + (1 - mask) * x, mask
+
+
+def mask_cost(mask: torch.Tensor) -> torch.Tensor:
+    """The ``mask`` term: the mask's mean plus its total variation (mean absolute step between
+    neighbouring pixels), so that an edit opens as little of the image as it needs, in one piece."""
+    m = mask.float()
+    tv = (m[..., 1:, :] - m[..., :-1, :]).abs().mean() + (m[..., :, 1:] - m[..., :, :-1]).abs().mean()
+    return m.mean() + tv
 
 
 @contextmanager

@@ -1,7 +1,7 @@
-"""The networks of the IFcVAE-GAN: encoder, decoder, auxiliary net, discriminator, and the optional
-attribute critic of the edit terms.
+"""The networks of the IFcVAE-GAN: encoder, decoder, auxiliary net, discriminator, the optional
+attribute critic of the edit terms, and a region editor's mask head.
 
-DCGAN-like convolutions (k x k, stride 2) on ``image_size`` x ``image_size`` RGB images in [0, 1].
+DCGAN-like convolutions (k x k, stride 2) on RGB images in [0, 1] of ``ModelConfig.image_shape``.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class Encoder(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.features = nn.Sequential(*_conv_trunk(cfg))
-        flat = cfg.widths[-1] * cfg.bottom_size**2
+        flat = cfg.widths[-1] * cfg.bottom_pixels
         self.z_dim = cfg.z_dim
         self.head = nn.Linear(flat, 2 * cfg.z_dim + cfg.num_attributes)
 
@@ -63,11 +63,11 @@ class Decoder(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         w = cfg.widths[::-1]
-        self.bottom = cfg.bottom_size
+        self.bottom = cfg.bottom_shape
         self.w0 = w[0]
         self.fc = nn.Sequential(
-            nn.Linear(cfg.z_dim + cfg.num_attributes, w[0] * self.bottom**2, bias=False),
-            nn.BatchNorm1d(w[0] * self.bottom**2),
+            nn.Linear(cfg.z_dim + cfg.num_attributes, w[0] * cfg.bottom_pixels, bias=False),
+            nn.BatchNorm1d(w[0] * cfg.bottom_pixels),
             nn.ReLU(inplace=True),
         )
         outs = (*w[1:], 3)
@@ -78,7 +78,7 @@ class Decoder(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         y = y.to(z.dtype)
-        h = self.fc(torch.cat([z, y], dim=1)).view(-1, self.w0, self.bottom, self.bottom)
+        h = self.fc(torch.cat([z, y], dim=1)).view(-1, self.w0, *self.bottom)
         for block in self.blocks:
             h = block(h, y)
         return h
@@ -106,7 +106,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        features = cfg.widths[-1] * cfg.bottom_size**2
+        features = cfg.widths[-1] * cfg.bottom_pixels
         self.net = nn.Sequential(*_conv_trunk(cfg), nn.Linear(features, 1))
         self.embed = nn.Linear(cfg.num_attributes, features, bias=False) if cfg.conditional_discriminator else None
         if self.embed is not None:
@@ -137,8 +137,45 @@ class AttributeCritic(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        self.net = nn.Sequential(*_conv_trunk(cfg), nn.Linear(cfg.widths[-1] * cfg.bottom_size**2,
+        self.net = nn.Sequential(*_conv_trunk(cfg), nn.Linear(cfg.widths[-1] * cfg.bottom_pixels,
                                                                 cfg.num_attributes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+class MaskNet(nn.Module):
+    """Where a region editor's edit applies: (input, its reconstruction, the decoded edit, the
+    attribute values drawn and the encoder's reading) -> mask ``N x 1 x H x W`` in [0, 1].
+
+    A small U-Net at half the image's resolution (a mask is smooth), upsampled bilinearly. It sees
+    the photo (what is there now), both decodings (where the decoder changes something) and the
+    attribute change asked for, so an unchanged attribute can leave the mask closed. The output
+    starts nearly closed (bias -3).
+    """
+
+    def __init__(self, cfg: ModelConfig, width: int = 16) -> None:
+        super().__init__()
+        a = cfg.num_attributes
+        act = nn.LeakyReLU(0.2, inplace=True)
+        self.inp = nn.Sequential(nn.Conv2d(9 + 2 * a, width, 3, stride=2, padding=1), act)
+        self.down1 = nn.Sequential(nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), act)
+        self.down2 = nn.Sequential(nn.Conv2d(2 * width, 4 * width, 3, stride=2, padding=1), act)
+        self.up2 = nn.Sequential(nn.Conv2d(6 * width, 2 * width, 3, padding=1), act)
+        self.up1 = nn.Sequential(nn.Conv2d(3 * width, width, 3, padding=1), act)
+        self.out = nn.Conv2d(width, 1, 3, padding=1)
+        nn.init.constant_(self.out.bias, -3.0)
+
+    def forward(self, x: torch.Tensor, x_rec: torch.Tensor, x_edit: torch.Tensor, y_drawn: torch.Tensor,
+                y_hat: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        ys = torch.cat([y_drawn, y_drawn - y_hat], dim=1).to(x.dtype)[:, :, None, None].expand(-1, -1, h, w)
+        h0 = self.inp(torch.cat([x, x_rec.to(x.dtype), x_edit.to(x.dtype), ys], dim=1))
+        h1 = self.down1(h0)
+        h2 = self.down2(h1)
+        u = nn.functional.interpolate(h2, size=h1.shape[2:], mode="nearest")
+        u = self.up2(torch.cat([u, h1], dim=1))
+        u = nn.functional.interpolate(u, size=h0.shape[2:], mode="nearest")
+        u = self.up1(torch.cat([u, h0], dim=1))
+        return torch.sigmoid(nn.functional.interpolate(self.out(u), size=(h, w), mode="bilinear",
+                                                       align_corners=False))

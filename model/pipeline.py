@@ -11,6 +11,11 @@ own sharpness, and where the edit changes much it also takes out the photo's own
 glasses, the closed lips; ``model.paste.paste_layers``); ``paste="plain"`` pastes the upsampled
 edited crop itself.
 
+A checkpoint folder with region editors in its sub-folders (``weights/eyes/``, ``weights/mouth/``;
+``model.regions``) edits their attributes with them: each cuts its region from the same alignment,
+edits it at the CelebA frame's resolution, and only the pixels its mask opens change in the photo.
+The whole-face model edits the other attributes.
+
 An editor made with ``FaceEditor.load(weights, checks=True)`` also checks each edit independently of
 the editor (``model.edit_check``): the strict judge's reading of the returned faces and dlib's
 identity verdict, in ``result.checks`` and ``result.report()``.
@@ -39,6 +44,7 @@ from .limits import MAX_FACES
 from .paste import Blend, focus_region, paste_into, paste_layers
 from .networks import Decoder
 from .preprocessing import CROP_BOX, resize_crop, to_model_input, to_uint8
+from .regions import FILL_ON_REMOVAL, RegionEdit, RegionEditor, owned_attributes
 from .tuning import decode_each, tune_decoders
 
 PasteMode = Literal["detail", "plain"]
@@ -134,6 +140,7 @@ class Analysis:
     probs: torch.Tensor  # N x A classifier probabilities
     reconstructions: torch.Tensor  # N x 3 x S x S in [0, 1]
     decoders: list[Decoder] | None = None  # per-face tuned decoders (model.tuning), or the shared one
+    regions: dict[str, torch.Tensor] = field(default_factory=dict)  # region editor -> N x 3 x H x W uint8 crops
     readings: dict[int, FaceReading] = field(default_factory=dict)  # face -> its edit checks' reading, once read
 
 
@@ -152,6 +159,7 @@ class EditResult:
     attributes: tuple[str, ...]
     boxes: np.ndarray  # n x 4 detection boxes (left, top, right, bottom) in the photo
     checks: EditChecks | None = None
+    regions: list[RegionEdit] = field(default_factory=list)  # the region editors' edits of these faces
 
     def report(self) -> dict:
         """JSON-ready summary per edited face: index, box (left, top, right, bottom), the encoder's
@@ -193,22 +201,28 @@ class FaceEditor:
     """The editing pipeline around one model and one face detector, with the edit checks if given."""
 
     def __init__(self, model: IFcVAEGAN, detector: FaceDetector | None = None,
-                 checker: EditChecker | None = None, blend: Blend = Blend()) -> None:
+                 checker: EditChecker | None = None, blend: Blend = Blend(),
+                 regions: Sequence[RegionEditor] = ()) -> None:
         self.model = model.eval()
         self.detector = detector or FaceDetector()
         self.checker = checker
         self.blend = blend  # how paste="detail" weighs the decoded edit against the photo's detail
+        self.regions = list(regions)
+        #: attribute -> the region editor that edits it (only attributes the whole-face model also has)
+        self.owner = {a: e for a, e in owned_attributes(self.regions).items() if a in model.attributes}
 
     @classmethod
-    def load(cls, weights: str, checks: bool = False) -> "FaceEditor":
+    def load(cls, weights: str, checks: bool = False, regions: bool = True) -> "FaceEditor":
         """Editor for a checkpoint folder or Hub id (see :meth:`IFcVAEGAN.load`); a CheckpointError
         carries one line that says what to do. ``checks``: also check each edit with whichever of the
-        strict judge and dlib are available (:meth:`EditChecker.load`)."""
+        strict judge and dlib are available (:meth:`EditChecker.load`). ``regions``: use the region
+        editors in the folder's sub-folders (``model.regions``), if any."""
         try:
             model = IFcVAEGAN.load(weights)
+            editors = RegionEditor.load_all(weights) if regions and os.path.isdir(weights) else []
         except CheckpointError as e:
             raise CheckpointError(load_failure(weights, e)) from e
-        return cls(model, checker=EditChecker.load(model.attributes) if checks else None)
+        return cls(model, checker=EditChecker.load(model.attributes) if checks else None, regions=editors)
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -320,12 +334,50 @@ class FaceEditor:
         aligned, inputs = self.align(array, faces)
         deadline.check()
         mu, probs, recon = self.encode(inputs)
+        regions = self.cut_regions(array, aligned)
         if not tune_steps:
-            return Analysis(array, aligned, inputs, mu, probs, recon)
+            return Analysis(array, aligned, inputs, mu, probs, recon, regions=regions)
         decoders = tune_decoders(self.model, to_model_input(inputs), mu, probs, tune_steps, deadline.check)
         with torch.inference_mode():
             recon = decode_each(decoders, mu, probs)
-        return Analysis(array, aligned, inputs, mu, probs, recon, decoders)
+        return Analysis(array, aligned, inputs, mu, probs, recon, decoders, regions)
+
+    def cut_regions(self, image: np.ndarray, faces: Sequence[AlignedFace]) -> dict[str, torch.Tensor]:
+        """Each region editor's crops of ``faces`` (``N x 3 x H x W`` uint8, at the frame's resolution)."""
+        return {e.name: torch.stack([torch.from_numpy(e.cut(image, f.face.landmarks)).permute(2, 0, 1)
+                                     for f in faces]) for e in self.regions}
+
+    def split_changes(self, changes: Mapping[str, float]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+        """(the whole-face model's changes, each region editor's changes by its name)."""
+        whole, regional = {}, {}
+        for a, v in changes.items():
+            if a in self.owner:
+                regional.setdefault(self.owner[a].name, {})[a] = v
+            else:
+                whole[a] = v
+        return whole, regional
+
+    def compose(self, analysis: Analysis, faces: Sequence[int], changes: Mapping[str, float],
+                paste: PasteMode = "detail", deadline: Deadline = NO_DEADLINE
+                ) -> tuple[np.ndarray, torch.Tensor, list[RegionEdit]]:
+        """The returned photo: the whole-face model's edit pasted (its attributes only), then each
+        region editor's edit of its own attributes put in where its mask is on. Returns (photo, the
+        whole-face decoded crops, the region edits)."""
+        whole, regional = self.split_changes(changes)
+        edited = self.decode_edits(analysis, faces, whole)
+        image = self.paste(analysis, faces, edited, paste, deadline, whole) if whole else analysis.image.copy()
+        edits = []
+        for editor in self.regions:
+            if editor.name not in regional:
+                continue
+            deadline.check()
+            own = regional[editor.name]
+            edit = editor.edit(analysis.regions[editor.name][list(faces)], own)
+            fill = any(a in FILL_ON_REMOVAL and v < 0.5 for a, v in own.items())
+            for k, i in enumerate(faces):
+                editor.paste(image, analysis.faces[i].face.landmarks, edit.decoded[k], edit.mask[k], fill)
+            edits.append(edit)
+        return image, edited, edits
 
     def edit(self, analysis: Analysis, changes: Mapping[str, float], faces: Sequence[int] | None = None,
              paste: PasteMode = "detail", deadline: Deadline = NO_DEADLINE) -> EditResult:
@@ -340,9 +392,11 @@ class FaceEditor:
             raise ValueError(f"face {bad[0]} does not exist; this photo has faces 0 to {len(analysis.faces) - 1}")
         if paste not in PASTE_MODES:
             raise ValueError(f"paste must be one of {PASTE_MODES}, not {paste!r}")
-        edited = self.decode_edits(analysis, faces, changes)
-        image = self.paste(analysis, faces, edited, paste, deadline, changes)
+        image, edited, regions = self.compose(analysis, faces, changes, paste, deadline)
         deadline.check()
+        if regions:  # what the user gets: the returned photo's own crops
+            _, returned = self.align(image, [analysis.faces[i].face for i in faces])
+            edited = to_model_input(returned)
         return EditResult(
             image=image,
             faces=faces,
@@ -354,6 +408,7 @@ class FaceEditor:
             attributes=self.attributes,
             boxes=np.stack([analysis.faces[i].face.box for i in faces]),
             checks=self.check(analysis, faces, image),
+            regions=regions,
         )
 
     def check_changes(self, changes: Mapping[str, float]) -> None:

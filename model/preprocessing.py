@@ -17,6 +17,11 @@ CELEBA_FRAME: tuple[int, int] = (178, 218)
 #: The square (left, top, right, bottom) taken from the CelebA frame before resizing.
 CROP_BOX: tuple[int, int, int, int] = (14, 36, 164, 186)
 
+#: The boxes (left, top, right, bottom) of the CelebA frame that the region editors edit, at the
+#: frame's own resolution: the eyes (brows to cheekbones, temple to temple) and the mouth (nose to
+#: chin, cheek to cheek). Sides are multiples of 16 (four stride-2 layers).
+EDIT_REGIONS: dict[str, tuple[int, int, int, int]] = {"eyes": (25, 80, 153, 144), "mouth": (41, 130, 137, 194)}
+
 #: Mean facenet-pytorch MTCNN landmarks over 998 CelebA train images, in the CelebA frame
 #: (left eye, right eye, nose, left mouth corner, right mouth corner), as (x, y).
 #: Recompute with ``python -m training.landmark_template --data ../shared/celeba``.
@@ -39,6 +44,15 @@ def crop_and_resize(image: Image.Image, size: int) -> torch.Tensor:
     left, top, right, bottom = CROP_BOX
     t = TF.pil_to_tensor(image.convert("RGB"))
     return resize_crop(TF.crop(t, top, left, bottom - top, right - left), size)
+
+
+def crop_region(image: Image.Image, box: tuple[int, int, int, int]) -> torch.Tensor:
+    """An RGB image in the CelebA frame -> its ``box`` (left, top, right, bottom) as a uint8
+    ``3 x H x W`` tensor at the frame's own resolution (a region editor's input)."""
+    if image.size != CELEBA_FRAME:
+        raise ValueError(f"expected an image in the CelebA frame {CELEBA_FRAME}, got {image.size}")
+    left, top, right, bottom = box
+    return TF.crop(TF.pil_to_tensor(image.convert("RGB")), top, left, bottom - top, right - left)
 
 
 def resize_crop(crop: torch.Tensor, size: int) -> torch.Tensor:

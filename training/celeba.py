@@ -24,7 +24,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from model.config import CELEBA_ATTRIBUTES
-from model.preprocessing import CROP_BOX, crop_and_resize
+from model.preprocessing import CROP_BOX, crop_and_resize, crop_region
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
 #: File suffix of a pack (``training/pack.py``): a CelebA folder's labels and crops in one ``.npz``.
@@ -114,12 +114,15 @@ def _read_pairs(path: Path) -> dict[str, str]:
 
 
 def load_crops(celeba: CelebA, size: int, cache_dir: str | Path | None = None, workers: int = 4,
-               progress: bool = True) -> torch.Tensor:
-    """All images of ``celeba`` as ``N x 3 x size x size`` uint8 training crops.
+               progress: bool = True, region: tuple[int, int, int, int] | None = None) -> torch.Tensor:
+    """All images of ``celeba`` as ``N x 3 x size x size`` uint8 training crops, or with ``region``
+    (a box of the CelebA frame) as ``N x 3 x H x W`` crops of that box at the frame's own resolution.
 
     Decoded once and kept as a ``.npy`` file in ``cache_dir`` (default: ``~/.cache/ifcvae``, see :func:`_default_cache`), keyed by the file list, crop and size, so later epochs and runs
     never decode the JPEGs again. A pack's crops are decoded directly (no cache) and must have ``size``.
     """
+    if celeba.pack_size is not None and region is not None:
+        raise ValueError(f"{celeba.root} is a pack of whole-face crops: a region editor trains on the CelebA folder")
     if celeba.pack_size is not None:
         if celeba.pack_size != size:
             raise ValueError(f"{celeba.root} holds {celeba.pack_size} px crops, not {size} px: pack it again "
@@ -128,19 +131,23 @@ def load_crops(celeba: CelebA, size: int, cache_dir: str | Path | None = None, w
         for i, data in enumerate(tqdm(celeba.pack_images, desc=f"unpack {celeba.split}", disable=not progress)):
             crops[i] = _decode(data)
         return torch.from_numpy(crops)
-    key = hashlib.sha1(f"{celeba.names}|{CROP_BOX}|{size}".encode()).hexdigest()[:16]
+    box = CROP_BOX if region is None else tuple(region)
+    shape = (size, size) if region is None else (box[3] - box[1], box[2] - box[0])
+    label = f"{size}px" if region is None else f"{shape[0]}x{shape[1]}px"
+    key = hashlib.sha1(f"{celeba.names}|{box}|{size if region is None else label}".encode()).hexdigest()[:16]
     cache = Path(cache_dir) if cache_dir else _default_cache()
-    file = cache / f"celeba_{celeba.split}_{size}px_{key}.npy"
+    file = cache / f"celeba_{celeba.split}_{label}_{key}.npy"
     if file.exists():
         arr = np.load(file)
-        if arr.shape == (len(celeba), 3, size, size):
+        if arr.shape == (len(celeba), 3, *shape):
             return torch.from_numpy(arr)
 
     def one(name: str) -> np.ndarray:
         with Image.open(celeba.image_path(name)) as im:
-            return crop_and_resize(im.convert("RGB"), size).numpy()
+            rgb = im.convert("RGB")
+            return (crop_and_resize(rgb, size) if region is None else crop_region(rgb, box)).numpy()
 
-    out = np.empty((len(celeba), 3, size, size), dtype=np.uint8)
+    out = np.empty((len(celeba), 3, *shape), dtype=np.uint8)
     with ThreadPoolExecutor(workers) as pool:
         it = pool.map(one, celeba.names)
         for i, img in enumerate(tqdm(it, total=len(celeba), desc=f"decode {celeba.split}",

@@ -15,6 +15,7 @@ from torchvision.transforms.functional import to_pil_image
 from torchvision.utils import make_grid, save_image
 
 from model import IFcVAEGAN
+from model.losses import masked_composite
 from model.paste import add_change
 from model.preprocessing import to_uint8
 from model.tuning import decode_each, tune_decoders
@@ -25,9 +26,10 @@ LABEL_WIDTH, PADDING = 150, 1
 
 @torch.no_grad()
 def decoded_rows(model: IFcVAEGAN, x: torch.Tensor, tune_steps: int = 0) -> list[tuple[str, torch.Tensor]]:
-    """(row name, N x 3 x S x S float images in [0, 1]): the originals, their reconstructions, then
+    """(row name, N x 3 x H x W float images in [0, 1]): the originals, their reconstructions, then
     each attribute flipped from the encoder's own decision (on where it says off, off where on).
-    With ``tune_steps``, each face is decoded by a decoder copy fitted to it (``model.tuning``)."""
+    With ``tune_steps``, each face is decoded by a decoder copy fitted to it (``model.tuning``).
+    A masked region editor's flip is its composite, followed by rows of the decoded flip and its mask."""
     was_training = model.training
     model.eval()
     mu, _, logits = model.encode(x)
@@ -36,11 +38,18 @@ def decoded_rows(model: IFcVAEGAN, x: torch.Tensor, tune_steps: int = 0) -> list
 
     def decode(y: torch.Tensor) -> torch.Tensor:
         return (model.decode(mu, y) if decoders is None else decode_each(decoders, mu, y)).float()
-    rows = [("original", x.float()), ("reconstruction", decode(p))]
+    rec = decode(p)
+    rows = [("original", x.float()), ("reconstruction", rec)]
     for j, name in enumerate(model.attributes):
         y = p.clone()
         y[:, j] = 1.0 - (p[:, j] > 0.5).float()
-        rows.append((f"{name} flipped", decode(y)))
+        flipped = decode(y)
+        if model.mask_net is None:
+            rows.append((f"{name} flipped", flipped))
+            continue
+        composite, mask = masked_composite(model, x.float(), rec, flipped, y, p)
+        rows += [(f"{name} flipped", composite.float()), (f"{name} decoded", flipped),
+                 (f"{name} mask", mask.float().expand(-1, 3, -1, -1))]
     model.train(was_training)
     return rows
 
@@ -60,7 +69,7 @@ def save_grid(rows: list[tuple[str, torch.Tensor]], path: Path) -> None:
 def edit_sheet(rows: list[tuple[str, torch.Tensor]], path: Path) -> Image.Image:
     """Write the rows (e.g. :func:`edit_rows`) as a sheet with each row named on the left; return it."""
     faces = rows[0][1]
-    tile = faces.shape[-1] + PADDING
+    tile = faces.shape[-2] + PADDING
     grid = make_grid(torch.cat([im for _, im in rows]).cpu(), nrow=len(faces), padding=PADDING, pad_value=1.0)
     sheet = Image.new("RGB", (LABEL_WIDTH + grid.shape[-1], grid.shape[-2]), "white")
     sheet.paste(to_pil_image(to_uint8(grid)), (LABEL_WIDTH, 0))

@@ -4,6 +4,8 @@
     python -m training.train --data ../shared/celeba --out runs/base --resume     # continue exactly
     python -m training.train --data ../shared/celeba --out runs/base --resume --lr-decay-start 5000  # with a decay
     python -m training.train --data ../shared/celeba --out runs/more --init weights --bf16   # from weights
+    python -m training.train --data ../shared/celeba --out runs/eyes --region eyes --masked-edit \
+        --attributes Eyeglasses --weight mask=...   # a region editor (see README "Training")
     torchrun --nproc_per_node 2 -m training.train --data ../shared/celeba --out runs/ddp
 
 Writes to ``--out``: ``log.csv`` (training losses), ``val.csv`` (per-epoch validation),
@@ -27,7 +29,7 @@ from tqdm import tqdm
 
 from model import IFcVAEGAN, ModelConfig
 from model.config import AUX_OBJECTIVES, DEFAULT_ATTRIBUTES, LOSS_TERMS
-from model.preprocessing import to_model_input
+from model.preprocessing import EDIT_REGIONS, to_model_input
 from training.celeba import CelebA, load_crops
 from training.edit_sheet import decoded_rows, save_grid
 from training.grow import grown_state
@@ -63,7 +65,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--batch-size", type=int, default=64, help="per process")
     ap.add_argument("--lr", type=float, default=2e-4, help="RMSprop learning rate (all networks)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--image-size", type=int, default=64)
+    ap.add_argument("--image-size", type=int, default=64, help="side of the whole-face crop (not for --region)")
+    ap.add_argument("--region", choices=sorted(EDIT_REGIONS), default=None,
+                    help="train a region editor on this box of the CelebA frame, at the frame's own resolution "
+                         f"({', '.join(f'{k}: {v}' for k, v in EDIT_REGIONS.items())})")
+    ap.add_argument("--masked-edit", action="store_true",
+                    help="a region editor with a mask head: edits keep the input's pixels where the mask is off "
+                         "(the mask term's weight: --weight mask=W)")
     ap.add_argument("--z-dim", type=int, default=100)
     ap.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256])
     ap.add_argument("--attributes", nargs="+", default=list(DEFAULT_ATTRIBUTES))
@@ -84,6 +92,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="train only the attribute critic for this many first steps (edit_cls on)")
     ap.add_argument("--conditional-d", action="store_true",
                     help="projection discriminator that also reads the attributes each image claims")
+    ap.add_argument("--mask-warmup", type=int, default=2000,
+                    help="the mask term's weight rises linearly from 0 to its value over this many steps after "
+                         "--critic-warmup, so that the mask opens where the edit needs it before it is made sparse")
     ap.add_argument("--aux-steps", type=int, default=1, help="auxiliary-net updates per step")
     ap.add_argument("--aux-reset", type=int, default=0, metavar="N",
                     help="start the auxiliary net afresh every N steps (0: never), so that the encoder keeps "
@@ -117,7 +128,9 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
     return ModelConfig(image_size=args.image_size, z_dim=args.z_dim, widths=tuple(args.widths),
                        attributes=tuple(args.attributes), loss_weights=weights,
                        aux_objective=args.aux_objective, flip_prob=args.flip_prob,
-                       conditional_discriminator=args.conditional_d)
+                       conditional_discriminator=args.conditional_d,
+                       region=EDIT_REGIONS[args.region] if args.region else None,
+                       masked_edit=args.masked_edit)
 
 
 def lr_factor(step: int, args: argparse.Namespace) -> float:
@@ -251,11 +264,11 @@ def main(argv: list[str] | None = None) -> None:
 
     quiet = not lead or args.no_progress
     train, val = CelebA(args.data, "train"), CelebA(args.data, "val")
-    train_x = load_crops(train, cfg.image_size, args.cache_dir, progress=not quiet)
+    train_x = load_crops(train, cfg.image_size, args.cache_dir, progress=not quiet, region=cfg.region)
     train_y = train.labels(cfg.attributes)
     if args.limit:
         train_x, train_y = train_x[: args.limit], train_y[: args.limit]
-    val_x = load_crops(val, cfg.image_size, args.cache_dir, progress=not quiet)[: args.val_limit]
+    val_x = load_crops(val, cfg.image_size, args.cache_dir, progress=not quiet, region=cfg.region)[: args.val_limit]
     val_y = val.labels(cfg.attributes)[: args.val_limit]
     sampler = BatchSampler(train_y, args.batch_size, args.seed, rank, world, args.rare_share, args.rare_below)
     if sampler.steps == 0:
@@ -306,7 +319,9 @@ def main(argv: list[str] | None = None) -> None:
             trainer.scale_lr(lr_factor(step, args))
             if args.aux_reset and step > args.critic_warmup and step % args.aux_reset == 0:
                 trainer.reset_aux()
-            logs = trainer.step(x, train_y[idx].to(device), critic_only=step < args.critic_warmup)
+            mask_scale = min(1.0, max(0.0, (step - args.critic_warmup) / max(args.mask_warmup, 1)))
+            logs = trainer.step(x, train_y[idx].to(device), critic_only=step < args.critic_warmup,
+                                scales={"mask": mask_scale})
             step += 1
             n_log += len(idx) * world
             elapsed = time.time() - t_start

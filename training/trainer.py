@@ -30,7 +30,7 @@ from model.losses import (aux_floor, aux_loss, batch_norms, critic_loss, discrim
 from training.augment import augment_for_critic
 
 #: The decoded images the discriminator learns to reject, each with the attributes it was rendered with.
-DECODED = (("x_rec", "y_rec"), ("x_prior", "y_prior"), ("x_edit", "y_edit"))
+DECODED = (("x_rec", "y_rec"), ("x_prior", "y_prior"), ("x_edit", "y_edit"), ("x_flip", "y_edit"))
 
 
 class Trainer:
@@ -51,7 +51,7 @@ class Trainer:
         self.aux_steps = aux_steps
         self.ema_decay = ema_decay
         self.optimizers = {
-            "eg": torch.optim.RMSprop([*model.encoder.parameters(), *model.decoder.parameters()], lr=lr),
+            "eg": torch.optim.RMSprop([p for _, p in self._generator_params()], lr=lr),
             "aux": torch.optim.RMSprop(model.aux.parameters(), lr=lr),
             "disc": torch.optim.RMSprop(model.discriminator.parameters(), lr=lr),
         }
@@ -66,9 +66,9 @@ class Trainer:
         self.ema = {name: p.detach().clone() for name, p in self._generator_params()} if ema_decay else {}
 
     def _generator_params(self) -> Iterator[tuple[str, torch.nn.Parameter]]:
-        """The encoder's and decoder's parameters (what an edit runs), by state-dict name."""
-        for prefix in ("encoder", "decoder"):
-            for name, p in getattr(self.model, prefix).named_parameters():
+        """The encoder's, decoder's and mask head's parameters (what an edit runs), by state-dict name."""
+        for prefix in ("encoder", "decoder", "mask_net"):
+            for name, p in getattr(self.model, prefix).named_parameters() if getattr(self.model, prefix) else ():
                 yield f"{prefix}.{name}", p
 
     def scale_lr(self, factor: float) -> None:
@@ -129,14 +129,16 @@ class Trainer:
     def autocast(self, device: torch.device) -> ContextManager[Any]:
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
 
-    def step(self, x: torch.Tensor, y: torch.Tensor, critic_only: bool = False) -> dict[str, torch.Tensor]:
+    def step(self, x: torch.Tensor, y: torch.Tensor, critic_only: bool = False,
+             scales: dict[str, float] | None = None) -> dict[str, torch.Tensor]:
         """One training step (the update order above). Returns detached losses for logging: the
         unweighted terms, ``total``, and each adversary's own loss. ``critic_only`` trains just the
-        critic (its warm-up before the edit terms can trust it)."""
+        critic (its warm-up before the edit terms can trust it); ``scales``: schedule factors of
+        loss terms (:func:`model.losses.encoder_decoder_losses`)."""
         if critic_only:
             return {"critic": self.critic_step(x, y),
                     **({"local_critic": self.local_critic_step(x, y)} if self.model.local_critic is not None else {})}
-        logs, outs = self.encoder_decoder_step(x, y)
+        logs, outs = self.encoder_decoder_step(x, y, scales)
         if self.weights["aux"]:
             for _ in range(self.aux_steps):
                 logs["aux_net"] = self.aux_step(outs["z"], y)
@@ -153,11 +155,11 @@ class Trainer:
                     self.ema[name].lerp_(p.detach(), 1.0 - self.ema_decay)
         return logs
 
-    def encoder_decoder_step(self, x: torch.Tensor, y: torch.Tensor
+    def encoder_decoder_step(self, x: torch.Tensor, y: torch.Tensor, scales: dict[str, float] | None = None
                              ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        """Update E and G on every loss term that is on; returns (logs, outputs for the adversaries)."""
+        """Update E, G (and M) on every loss term that is on; returns (logs, outputs for the adversaries)."""
         with self.autocast(x.device):
-            total, terms, outs = encoder_decoder_losses(self.model, x, y)
+            total, terms, outs = encoder_decoder_losses(self.model, x, y, scales)
         self._update("eg", total)
         return {"total": total.detach(), **{k: v.detach() for k, v in terms.items()}}, outs
 

@@ -5,7 +5,7 @@ import torch
 
 from evaluation.z_probe import z_probe
 from model import IFcVAEGAN
-from model.losses import local_attributes, local_view
+from model.losses import local_attributes, local_view, masked_composite
 from model.paste import face_mask, replace_weight
 from model.preprocessing import to_model_input
 
@@ -28,14 +28,19 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     - with a critic: ``critic_acc_mean`` on the real crops, and ``edit_<attr>``: the share of faces
       whose decoded single-attribute flip the critic reads as flipped;
     - with a local critic, for its attributes: ``local_acc_<attr>`` on the real crops' regions and
-      ``local_edit_<attr>``: the share of flips it reads as flipped from the region alone.
+      ``local_edit_<attr>``: the share of flips it reads as flipped from the region alone;
+    - a region editor has no ``repaint_*`` (it is not pasted by the whole face's mask); a masked one
+      judges its composites (the flip where the mask is on, the input elsewhere) and reports
+      ``mask_<attr>``: the mask's mean on a single-attribute flip (the share of the region it changes).
     """
     model.eval()
     device = next(model.parameters()).device
     heads, mus, critics, edits, repaints, se = [], [], [], [], [], 0.0
     local = local_attributes(model) if model.local_critic is not None else []
     local_reads: dict[str, list[torch.Tensor]] = {}
-    mask = torch.tensor(face_mask(model.config.image_size), device=device)
+    whole_face = model.config.region is None
+    mask = torch.tensor(face_mask(model.config.image_size), device=device) if whole_face else None
+    masks = []
     for i in range(0, len(images), bs):
         x = to_model_input(images[i:i + bs]).to(device)
         mu, _, logits = model.encode(x)
@@ -44,13 +49,20 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
         se += (rec - x).pow(2).mean(dim=(1, 2, 3)).sum().item()
         heads.append(logits.cpu() > 0)
         mus.append(mu.float().cpu())
-        flips = []
+        flips, opened = [], []
         for j in range(len(model.attributes)):
             y = y_hat.clone()
             y[:, j] = (y_hat[:, j] < 0.5).float()
-            flips.append((y, model.decode(mu, y)))
-        repaints.append(torch.stack([(replace_weight(rec, e)[:, 0] * mask).sum((1, 2)) / mask.sum()
-                                     for _, e in flips], 1).cpu())
+            e = model.decode(mu, y)
+            if model.mask_net is not None:
+                e, m = masked_composite(model, x, rec, e, y, y_hat)
+                opened.append(m.mean((1, 2, 3)).cpu())
+            flips.append((y, e))
+        if opened:
+            masks.append(torch.stack(opened, 1))
+        if whole_face:
+            repaints.append(torch.stack([(replace_weight(rec, e)[:, 0] * mask).sum((1, 2)) / mask.sum()
+                                         for _, e in flips], 1).cpu())
         if model.critic is not None:
             critics.append(model.critic(x).cpu() > 0)
             edits.append(torch.stack([(model.critic(e)[:, j] > 0).cpu() == (y[:, j] > 0.5).cpu()
@@ -70,9 +82,13 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     probe = (z_probe(torch.cat(mus), truth, torch.cat(heads), model.attributes, probes=("mlp",))["mlp"]
              if len(images) >= PROBE_MIN_FACES else {})
     out |= {f"probe_{a}": float("nan") if probe.get(a) is None else probe[a] for a in model.attributes}
-    repaint = torch.cat(repaints).mean(0)
-    out |= {f"repaint_{a}": repaint[j].item() for j, a in enumerate(model.attributes)}
-    out["repaint_mean"] = repaint.mean().item()
+    if repaints:
+        repaint = torch.cat(repaints).mean(0)
+        out |= {f"repaint_{a}": repaint[j].item() for j, a in enumerate(model.attributes)}
+        out["repaint_mean"] = repaint.mean().item()
+    if masks:
+        opened_mean = torch.cat(masks).mean(0)
+        out |= {f"mask_{a}": opened_mean[j].item() for j, a in enumerate(model.attributes)}
     if model.critic is not None:
         out["critic_acc_mean"] = (torch.cat(critics) == truth).float().mean().item()
         edit = torch.cat(edits).float().mean(0)

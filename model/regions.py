@@ -1,0 +1,189 @@
+"""Region editors in the pipeline: edit the eyes or the mouth at the CelebA frame's own resolution
+and put back into the photo only the pixels the editor's mask opens.
+
+A region editor is an :class:`~model.ifcvae.IFcVAEGAN` whose config names a ``region`` (a box of
+the CelebA frame, ``model.preprocessing.EDIT_REGIONS``) and has a mask head. For each face the
+photo is warped into the CelebA frame once (``model.faces.frame_transform``); every region editor
+cuts its box from that same alignment. The decoded region and its mask are then mapped back into
+the photo at the face's own resolution; where the mask is off, the photo keeps its own pixels.
+Where it is on, the decoded pixels are blended in the gradient domain (OpenCV's ``seamlessClone``),
+so their colour and light follow the photo around them; when an attribute of
+:data:`FILL_ON_REMOVAL` is removed, the thin parts of the mask (frames) are filled from the photo's
+own neighbourhood (OpenCV's ``inpaint``) and the decoded pixels are kept only where the mask is
+wide (lenses that hide the eyes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from .faces import frame_transform
+from .ifcvae import CONFIG_NAME, CheckpointError, IFcVAEGAN
+from .preprocessing import EDIT_REGIONS, to_model_input
+
+#: Attributes whose removal fills the mask's thin parts from the photo's neighbourhood.
+FILL_ON_REMOVAL: frozenset[str] = frozenset({"Eyeglasses"})
+#: Mask values above this count as "on" for the gradient-domain blend and the fill.
+MASK_ON: float = 0.2
+#: Parts of the mask at most this many region pixels (at the frame's resolution) from its edge are
+#: thin (frames); wider parts (lenses) keep the decoded pixels.
+THIN: float = 2.0
+#: Inpainting radius, in region pixels at the frame's resolution.
+FILL_RADIUS: float = 2.0
+
+
+@dataclass
+class RegionEdit:
+    """One region editor's edit of ``n`` faces, at the frame's resolution (``n x 3 x H x W`` in [0, 1];
+    ``mask`` ``n x 1 x H x W``)."""
+
+    name: str
+    crops: torch.Tensor
+    reconstructions: torch.Tensor
+    decoded: torch.Tensor
+    mask: torch.Tensor
+    composite: torch.Tensor
+
+
+class RegionEditor:
+    """One region editor: cut its region from a photo's face, edit it, paste it back."""
+
+    def __init__(self, name: str, model: IFcVAEGAN) -> None:
+        if model.config.region is None or model.mask_net is None:
+            raise CheckpointError(f"the {name} editor is not a masked region editor (its config needs "
+                                  "region and masked_edit)")
+        self.name = name
+        self.model = model.eval()
+
+    @classmethod
+    def load_all(cls, folder: str | Path) -> list["RegionEditor"]:
+        """The region editors in the sub-folders of a checkpoint folder named after
+        :data:`model.preprocessing.EDIT_REGIONS` (``weights/eyes/``, ``weights/mouth/``)."""
+        editors = []
+        for name in EDIT_REGIONS:
+            sub = Path(folder) / name
+            if (sub / CONFIG_NAME).is_file():
+                editors.append(cls(name, IFcVAEGAN.load(sub)))
+        return editors
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return self.model.attributes
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        assert self.model.config.region is not None
+        return self.model.config.region
+
+    def matrix(self, landmarks: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        """2 x 3 affine matrix, photo pixel -> pixel of this region at ``scale`` times the frame's resolution."""
+        left, top, _, _ = self.box
+        to_region = np.array([[scale, 0.0, (0.5 - left) * scale - 0.5],
+                              [0.0, scale, (0.5 - top) * scale - 0.5], [0.0, 0.0, 1.0]])
+        return (to_region @ frame_transform(landmarks))[:2]
+
+    def cut(self, image: np.ndarray, landmarks: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        """This region of the face with these landmarks, ``H*scale x W*scale x 3`` (bilinear)."""
+        h, w = self.model.config.image_shape
+        size = (round(w * scale), round(h * scale))
+        return cv2.warpAffine(image, self.matrix(landmarks, scale), size, flags=cv2.INTER_AREA if scale < 1
+                              else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    @torch.inference_mode()
+    def edit(self, crops: torch.Tensor, changes: Mapping[str, float]) -> RegionEdit:
+        """Edit uint8 region crops ``n x 3 x H x W``: only the ``changes`` this editor knows."""
+        x = to_model_input(crops)
+        own = {a: v for a, v in changes.items() if a in self.attributes}
+        decoded, mask, composite = self.model.masked_edit(x, own)
+        return RegionEdit(self.name, x, self.model.reconstruct(x), decoded, mask, composite)
+
+    def paste(self, photo: np.ndarray, landmarks: np.ndarray, decoded: torch.Tensor, mask: torch.Tensor,
+              fill: bool) -> None:
+        """Put one face's decoded region (``3 x H x W``) into ``photo`` (``H x W x 3`` uint8, in place)
+        where its ``mask`` (``1 x H x W``) is on, at the face's own resolution; ``fill``: the mask's
+        thin parts are filled from the photo's neighbourhood instead (a removal of glasses)."""
+        scale = max(1.0, face_scale(landmarks))
+        h, w = self.model.config.image_shape
+        size = (round(w * scale), round(h * scale))
+        layers = np.dstack([decoded.permute(1, 2, 0).float().numpy() * 255.0, mask[0].float().numpy()])
+        layers = cv2.resize(layers, size, interpolation=cv2.INTER_CUBIC)
+        to_region = self.matrix(landmarks, scale)
+        box = footprint(to_region, size, photo.shape)
+        if box is None:
+            return
+        x0, y0, x1, y1 = box
+        shift = to_region.copy()
+        shift[:, 2] += shift[:, :2] @ np.array([x0, y0], dtype=np.float64)
+        warped = cv2.warpAffine(layers, shift, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        patch = photo[y0:y1, x0:x1]
+        alpha = warped[..., 3].clip(0, 1)
+        on = (alpha > MASK_ON).astype(np.uint8)
+        if not on.any():
+            return
+        drawn = blend_in(np.clip(warped[..., :3], 0, 255).astype(np.uint8), patch, on)
+        if fill:
+            thin = thin_parts(on, THIN * scale)
+            filled = cv2.inpaint(patch, thin, FILL_RADIUS * scale, cv2.INPAINT_TELEA)
+            drawn = np.where(thin[..., None] > 0, filled, drawn)
+        out = patch.astype(np.float32) * (1 - alpha[..., None]) + drawn.astype(np.float32) * alpha[..., None]
+        photo[y0:y1, x0:x1] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def face_scale(landmarks: np.ndarray) -> float:
+    """Photo pixels per CelebA-frame pixel for the face with these landmarks."""
+    m = frame_transform(landmarks)
+    return 1.0 / float(np.hypot(m[0, 0], m[1, 0]))
+
+
+def footprint(matrix: np.ndarray, size: tuple[int, int], shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """Bounding box (x0, y0, x1, y1) in the photo of a ``size`` = (width, height) region, clipped; None if outside."""
+    inv = cv2.invertAffineTransform(matrix)
+    corners = np.array([[x, y, 1.0] for x in (-0.5, size[0] - 0.5) for y in (-0.5, size[1] - 0.5)]) @ inv.T
+    h, w = shape[:2]
+    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 1, (w, h))
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def blend_in(drawn: np.ndarray, photo: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """``drawn`` where ``on`` is set, blended into ``photo`` in the gradient domain (Poisson,
+    ``cv2.seamlessClone``): the drawn pixels' detail with the photo's colour and light at the
+    mask's edge. Falls back to ``drawn`` for masks that touch the patch border (no room to solve)."""
+    ys, xs = np.nonzero(on)
+    h, w = on.shape
+    if ys.min() < 1 or xs.min() < 1 or ys.max() > h - 2 or xs.max() > w - 2:
+        return drawn
+    # seamlessClone centres the mask's bounding box on ``centre``: put it back where it is
+    centre = (int(xs.min() + (xs.max() - xs.min() + 1) // 2), int(ys.min() + (ys.max() - ys.min() + 1) // 2))
+    return cv2.seamlessClone(drawn, photo, on * 255, centre, cv2.NORMAL_CLONE)
+
+
+def thin_parts(on: np.ndarray, width: float) -> np.ndarray:
+    """The pixels of a binary mask that lie in parts at most about ``2 * width`` across (frames), as
+    a uint8 mask: those an opening with a disc of that radius removes."""
+    k = max(3, int(2 * round(width) + 1))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    wide = cv2.morphologyEx(on, cv2.MORPH_OPEN, disc)
+    return ((on > 0) & (wide == 0)).astype(np.uint8)
+
+
+def removals(changes: Mapping[str, float], own: Mapping[str, float]) -> set[str]:
+    """The attributes of ``changes`` set below the face's own value ``own``."""
+    return {a for a, v in changes.items() if a in own and v < own[a]}
+
+
+def owned_attributes(editors: Sequence[RegionEditor]) -> dict[str, RegionEditor]:
+    """Attribute -> the region editor that edits it (the first one that has it)."""
+    owner: dict[str, RegionEditor] = {}
+    for e in editors:
+        for a in e.attributes:
+            owner.setdefault(a, e)
+    return owner

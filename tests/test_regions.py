@@ -1,0 +1,169 @@
+"""Region editors: config, masked edits, training on the fixture, and their place in the pipeline
+(only the pixels their mask opens change in the photo)."""
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from model import IFcVAEGAN, ModelConfig
+from model.ifcvae import CheckpointError
+from model.pipeline import FaceEditor
+from model.preprocessing import EDIT_REGIONS, LANDMARK_TEMPLATE, crop_region
+from model.regions import RegionEditor, footprint, thin_parts
+from tests.conftest import REPO
+from tests.test_train import train
+
+SMALL = dict(widths=(8, 16, 16, 32), z_dim=8, aux_hidden=16, loss_weights={"mask": 10.0, "edit_cls": 1.0},
+             masked_edit=True)
+
+
+def region_model(name: str, attributes: tuple[str, ...], mask_bias: float | None = None) -> IFcVAEGAN:
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(region=EDIT_REGIONS[name], attributes=attributes, **SMALL)).eval()
+    if mask_bias is not None:
+        with torch.no_grad():
+            model.mask_net.out.weight.zero_()
+            model.mask_net.out.bias.fill_(mask_bias)
+    return model
+
+
+def test_region_config_shapes_and_checks() -> None:
+    cfg = ModelConfig(region=EDIT_REGIONS["eyes"], masked_edit=True, loss_weights={"mask": 1.0})
+    assert cfg.image_shape == (64, 128) and cfg.bottom_shape == (4, 8)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    assert ModelConfig().image_shape == (64, 64)
+    with pytest.raises(ValueError, match="inside"):
+        ModelConfig(region=(0, 0, 300, 64))
+    with pytest.raises(ValueError, match="multiples of 16"):
+        ModelConfig(region=(0, 0, 100, 64))
+    with pytest.raises(ValueError, match="mask head"):
+        ModelConfig(region=EDIT_REGIONS["eyes"], loss_weights={"mask": 1.0})
+    with pytest.raises(ValueError, match="region editor"):
+        ModelConfig(masked_edit=True)
+
+
+def test_masked_edit_keeps_the_input_where_the_mask_is_off() -> None:
+    model = region_model("mouth", ("Smiling",))
+    x = torch.rand(2, 3, 64, 96)
+    decoded, mask, composite = model.masked_edit(x, {"Smiling": 1.0})
+    assert mask.shape == (2, 1, 64, 96) and 0 <= mask.min() and mask.max() <= 1
+    assert torch.allclose(composite, mask * decoded + (1 - mask) * x)
+    closed = region_model("mouth", ("Smiling",), mask_bias=-30.0)
+    assert torch.allclose(closed.edit(x, {"Smiling": 1.0}), x, atol=1e-6)
+    with pytest.raises(ValueError, match="B x 3 x 64 x 96"):
+        model.edit(torch.rand(1, 3, 64, 64), {})
+
+
+def test_a_region_editor_saves_and_loads(tmp_path: Path) -> None:
+    model = region_model("eyes", ("Eyeglasses",))
+    model.save_pretrained(tmp_path / "eyes")
+    loaded = IFcVAEGAN.load(tmp_path / "eyes")
+    assert loaded.config.region == EDIT_REGIONS["eyes"] and loaded.mask_net is not None
+    x = torch.rand(1, 3, 64, 128)
+    assert torch.allclose(loaded.edit(x, {"Eyeglasses": 0.0}), model.edit(x, {"Eyeglasses": 0.0}))
+    with pytest.raises(CheckpointError, match="masked region editor"):
+        RegionEditor("eyes", IFcVAEGAN(ModelConfig(widths=(8, 16), z_dim=4, aux_hidden=8)))
+
+
+def test_cut_reads_the_region_of_a_celeba_frame(celeba_tiny: Path) -> None:
+    """A CelebA image whose landmarks are the template is cut exactly as training cuts it."""
+    name = sorted((celeba_tiny / "img_align_celeba").iterdir())[0]
+    frame = Image.open(name).convert("RGB")
+    editor = RegionEditor("mouth", region_model("mouth", ("Smiling",)))
+    cut = editor.cut(np.asarray(frame), LANDMARK_TEMPLATE)
+    expected = crop_region(frame, EDIT_REGIONS["mouth"]).permute(1, 2, 0).numpy()
+    assert cut.shape == expected.shape
+    assert np.abs(cut.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_thin_parts_are_frames_not_lenses() -> None:
+    on = np.zeros((40, 80), np.uint8)
+    on[10:12, 5:75] = 1          # a thin bar (a frame)
+    on[20:36, 20:40] = 1         # a wide block (a lens)
+    thin = thin_parts(on, 2.0)
+    assert thin[10:12, 5:75].all() and not thin[24:32, 24:36].any()
+
+
+@pytest.mark.slow
+def test_train_a_masked_region_editor(celeba_tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(["--data", str(celeba_tiny), "--out", str(out), "--max-steps", "3", "--region", "mouth",
+           "--masked-edit", "--attributes", "Smiling", "--weight", "mask=10", "--weight", "edit_cls=1",
+           "--weight", "edit_gan=1", "--mask-warmup", "2"], tmp_path)
+    model = IFcVAEGAN.load(out / "last")
+    assert model.config.region == EDIT_REGIONS["mouth"] and model.mask_net is not None
+    assert "mask" in (out / "log.csv").read_text().splitlines()[0].split(",")
+    assert "mask_Smiling" in (out / "val.csv").read_text()
+
+
+@pytest.fixture(scope="module")
+def region_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped whole-face checkpoint with an untrained mouth editor (Smiling) in ``mouth/``."""
+    folder = tmp_path_factory.mktemp("weights")
+    for f in ("config.json", "model.safetensors"):
+        shutil.copy(REPO / "weights" / f, folder / f)
+    region_model("mouth", ("Smiling", "Mouth_Slightly_Open")).save_pretrained(folder / "mouth")
+    return folder
+
+
+def test_the_pipeline_loads_region_editors(region_weights: Path) -> None:
+    editor = FaceEditor.load(str(region_weights))
+    assert [e.name for e in editor.regions] == ["mouth"]
+    assert set(editor.owner) == {"Smiling"}  # Mouth_Slightly_Open is not an attribute of the app
+    assert not FaceEditor.load(str(region_weights), regions=False).regions
+    assert editor.split_changes({"Smiling": 1.0, "Bangs": 1.0}) == ({"Bangs": 1.0}, {"mouth": {"Smiling": 1.0}})
+
+
+@pytest.mark.parametrize("bias", [-30.0, 30.0])
+def test_a_region_edit_changes_only_what_its_mask_opens(region_weights: Path, face_detector, bias: float) -> None:
+    editor = FaceEditor.load(str(region_weights))
+    editor.detector = face_detector
+    with torch.no_grad():
+        editor.regions[0].model.mask_net.out.weight.zero_()
+        editor.regions[0].model.mask_net.out.bias.fill_(bias)
+    photo = Image.open(REPO / "examples" / "portrait.jpg").convert("RGB")
+    analysis = editor.analyze(photo)
+    assert analysis.regions["mouth"].shape[1:] == (3, 64, 96)
+    result = editor.edit(analysis, {"Smiling": 1.0})
+    changed = np.abs(result.image.astype(int) - analysis.image.astype(int)).sum(-1) > 0
+    if bias < 0:  # a closed mask: the photo comes back untouched
+        assert not changed.any()
+        return
+    region = editor.regions[0]
+    landmarks = analysis.faces[0].face.landmarks
+    h, w = region.model.config.image_shape
+    x0, y0, x1, y1 = footprint(region.matrix(landmarks), (w, h), analysis.image.shape)
+    assert changed.any() and not changed[:y0].any() and not changed[y1:].any()
+    assert not changed[:, :x0].any() and not changed[:, x1:].any()
+    assert [r.name for r in result.regions] == ["mouth"] and result.regions[0].mask.shape == (1, 1, 64, 96)
+    assert result.report()["faces"][0]["after"]["Smiling"] == pytest.approx(float(result.after[0][0]), abs=1e-3)
+
+
+def test_removing_glasses_fills_thin_parts_from_the_photo(region_weights: Path, face_detector, tmp_path: Path) -> None:
+    """A removal of Eyeglasses takes the frame-thin parts of the mask from the photo's own
+    neighbourhood (on a flat photo they stay flat, whatever the editor draws) and keeps the editor's
+    drawing where the mask is wide."""
+    folder = tmp_path / "w"
+    shutil.copytree(region_weights, folder)
+    region_model("eyes", ("Eyeglasses",), mask_bias=30.0).save_pretrained(folder / "eyes")
+    editor = FaceEditor.load(str(folder))
+    editor.detector = face_detector
+    photo = Image.open(REPO / "examples" / "portrait.jpg").convert("RGB")
+    analysis = editor.analyze(photo)
+    eyes = editor.owner["Eyeglasses"]
+    landmarks = analysis.faces[0].face.landmarks
+    flat = np.full_like(analysis.image, 128)
+    torch.manual_seed(0)
+    texture = torch.rand((3, 64, 128))  # texture: the gradient-domain blend keeps it
+    line = torch.zeros((1, 64, 128))
+    line[:, 30:31, 10:118] = 1.0  # a mask one region pixel thin (a frame): filled from the photo
+    lens = torch.zeros((1, 64, 128))
+    lens[:, 20:44, 20:60] = 1.0  # a wide part (a dark lens): the editor's drawing is kept
+    filled, drawn = flat.copy(), flat.copy()
+    eyes.paste(filled, landmarks, texture, line, fill=True)
+    eyes.paste(drawn, landmarks, texture, lens, fill=True)
+    assert np.abs(filled.astype(int) - 128).max() <= 2
+    assert np.abs(drawn.astype(int) - 128).max() > 20
