@@ -1,6 +1,6 @@
 """Evaluate a checkpoint with judges that are not the model being judged.
 
-    python -m evaluation.evaluate --weights weights --data ../shared/celeba --split test --out results/weights
+    python -m evaluation.evaluate --weights weights --data ../shared/celeba --split test --out results/NAME
 
 Measures on the split's 64 x 64 crops (``model/preprocessing.py``):
 

@@ -1,7 +1,7 @@
 """User-level evaluation: judge the photo the editor returns, as a person gets it.
 
     python -m evaluation.user_level --weights weights --data ../shared/celeba --split test \\
-        --out results/weights/user_level --faces 80 --tune-faces 8 --threads 1
+        --out results/weights_v3/user_level_focus --faces 80 --tune-faces 8 --threads 1
 
 For each of the editor's attributes and each direction (off→on on faces CelebA labels without it,
 on→off on faces labelled with it), a seeded sample of ``--faces`` faces of the split (the same faces

@@ -6,7 +6,8 @@ sharply, and a second term keeps the copy drawing the attributes: a frozen attri
 still read each single-attribute flip as flipped. That reader is the model's attribute critic when
 the checkpoint has one (it learned from real images only, so a smudge that merely satisfies a CNN
 trained on the decoder's own output does not pass), else the encoder's head. Edits then come from
-the tuned copy (``results/tuning/README.md`` has the measurements).
+the tuned copy (the measurements: ``results/tuning/README.md`` in the repository's history at commit
+4df0332).
 The shared model is never changed, so concurrent requests do not disturb each other.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .ifcvae import IFcVAEGAN
 from .networks import Decoder
 
 #: Adam steps (the app's and the CLI's default), learning rate and weight of the attribute term
-#: (chosen in ``results/tuning``).
+#: (chosen in ``results/tuning`` at commit 4df0332).
 DEFAULT_TUNE_STEPS = 80
 TUNE_LR = 3e-4
 TUNE_CLS_WEIGHT = 1000.0

@@ -1,6 +1,6 @@
 """Write the Hub model card (``README.md`` of a checkpoint folder) from files, never from memory.
 
-    python -m release.model_card --weights weights --metrics results/weights/metrics.json --train-run runs/main
+    python -m release.model_card --weights weights --metrics results/NAME/metrics.json --train-run runs/main
 
 Sources: the checkpoint (``config.json``, ``model.safetensors``, and the user-level evaluation's
 ``metrics.json`` that ``evaluation/user_level.py`` writes next to it, with its contact sheets), the
@@ -131,7 +131,8 @@ widths {{ widths }}, loss weights {{ loss_weights }}.
   replaces the photo's own detail only where the edit changes much, which keeps the person more
   often but shows the edit more weakly than the decoded face does. Its "Sharper likeness" option
   fits a copy of the decoder to each face first (seconds per face on a CPU), which draws the person
-  far more faithfully (measured in the repository's `results/tuning/`).
+  far more faithfully (measured in the project repository's `results/tuning/`, kept in its history
+  at commit 4df0332).
 - **CelebA's biases.** CelebA holds photos of celebrities: mostly young, light-skinned, well lit
   and often made up. Older people, darker skin tones and everyday photos are under-represented,
   and the model reconstructs and edits what it has seen little of worse. Its accuracy per group is
@@ -254,7 +255,7 @@ def evaluation_section(metrics: dict[str, Any] | None, attributes: tuple[str, ..
     """Per-attribute table and headline lines; "not measured" wherever ``metrics`` has no number."""
     if metrics is None:
         return (f"Not measured yet: run `python -m evaluation.evaluate --weights weights --data CELEBA "
-                "--out results/weights`, then regenerate this card with `--metrics results/weights/metrics.json`.")
+                "--out results/NAME`, then regenerate this card with `--metrics results/NAME/metrics.json`.")
     if metrics.get("source") == "validation":
         step = f" at step {metrics['step']:,}" if metrics.get("step") else ""
         n = f"the first {metrics['images']}" if metrics.get("images") else "the"
