@@ -1,2 +1,0 @@
-"""Old name of ``python -m evaluation.evaluate``."""
-raise SystemExit("training.evaluate has moved: use python -m evaluation.evaluate")
