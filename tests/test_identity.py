@@ -8,7 +8,6 @@ import torch
 from PIL import Image
 
 from evaluation.identity import SAME_PERSON_THRESHOLD, FaceEmbedder, dlib_chip_boxes, distance
-from evaluation.identity_blur import blur_scale
 from model import identity
 from model.preprocessing import crop_and_resize
 from training.celeba import CelebA
@@ -54,15 +53,6 @@ def test_same_face_is_close_and_different_people_are_far(embedder: FaceEmbedder,
 def test_distance_is_nan_without_a_face() -> None:
     assert np.isnan(distance(None, np.zeros(128, np.float32)))
     assert distance(np.zeros(2), np.array([3.0, 4.0])) == pytest.approx(5.0)
-
-
-def test_blur_scale_loses_the_person_as_the_blur_grows(embedder: FaceEmbedder, crops: torch.Tensor) -> None:
-    rows = blur_scale(crops, [0.5, 4.0], embedder)
-    light, heavy = rows
-    assert light["psnr"] > 30 > heavy["psnr"]
-    assert light["same_person"] == 1.0 and light["pairs"] >= 10  # a slight blur keeps everyone
-    assert heavy["pairs"] < light["pairs"]  # heavy blur: faces go undetected or unrecognised
-    assert heavy["same_person"] is None or heavy["same_person"] < light["same_person"]
 
 
 def test_the_fixed_chip_reads_celeba_frames_as_dlib_does(embedder: FaceEmbedder, celeba_tiny: Path) -> None:
