@@ -10,14 +10,17 @@ sheets), edits them through the real pipeline (default paste), and mixes the ret
 the untouched photos of the same faces. The mix is shuffled (each checkpoint in its own order, so
 that a rater of two checkpoints cannot carry answers over) and drawn as numbered grids, one
 attribute at a time, with nothing on them that says which photo is an edit: a person answers, for
-every number, "does this face show the attribute?". ``key.json`` (not to be opened before rating)
+every number, "does this face show the attribute?" and "does the face look edited or retouched?".
+``key.json`` (not to be opened before rating)
 holds what each number is and what the strict judge and ``judge/`` read on it.
 
-``score`` takes one ratings file per rater (``{"<attribute>": [numbers rated as showing it], ...}``,
-given as ``NAME=FILE`` or ``FILE``) and writes ``eye_check.json`` and ``eye_check.md``: per attribute
-and direction, the share of edits the eye reads as the target (the mean over raters, and each
-rater's), beside each judge's share on the same photos; and, as each rater's control, how often the
-eye agrees with CelebA's labels on the untouched photos. For a local checkpoint checked on
+``score`` takes one ratings file per rater (``{"<attribute>": [numbers rated as showing it], ...,
+"edited": {"<attribute>": [numbers that look edited or retouched]}}``, given as ``NAME=FILE`` or
+``FILE``; ``edited`` may be left out) and writes ``eye_check.json`` and ``eye_check.md``: per
+attribute and direction, the share of edits the eye reads as the target (the mean over raters, and
+each rater's), beside each judge's share on the same photos, and ``took_unedited``: the share that
+both took and were not flagged as edited; and, as each rater's control, how often the eye agrees
+with CelebA's labels on the untouched photos and (``unflagged``) how many of them it does not flag. For a local checkpoint checked on
 a held-out split, ``eye_check.json`` also goes next to it, where its model card reads it.
 """
 from __future__ import annotations
@@ -119,7 +122,7 @@ def make(args: argparse.Namespace) -> dict[str, Any]:
             path = out / "grids" / f"{attribute}_{start // GRID_PHOTOS + 1}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             grid([photos[k] for k in chunk], [items[k]["number"] for k in chunk],
-                 f"{attribute}: which numbers show it?").save(path)
+                 f"{attribute}: which numbers show it? Which look edited or retouched?").save(path)
             grids.append(str(path.relative_to(out)))
         key["attributes"][attribute] = {"grids": grids, "items": items,
                                         "headline_judges": list(headline_judges(judges, attribute))}
@@ -129,16 +132,19 @@ def make(args: argparse.Namespace) -> dict[str, Any]:
     return key
 
 
-def tally(key: dict[str, Any], ratings: dict[str, list[int]]) -> dict[str, Any]:
-    """Per attribute: each direction's eye and judge success on the edits, and the eye's agreement with
-    CelebA's labels on the untouched photos."""
+def tally(key: dict[str, Any], ratings: dict[str, Any]) -> dict[str, Any]:
+    """Per attribute: each direction's eye and judge success on the edits (and, with the ``edited``
+    answers, the share that took and look unedited), and the eye's agreement with CelebA's labels
+    on the untouched photos (and the share of them not flagged as edited)."""
     results: dict[str, Any] = {}
+    flagged_by_attribute = ratings.get("edited")
     for attribute, entry in key["attributes"].items():
         if attribute not in ratings:
             raise ValueError(f"no ratings for {attribute}")
         yes = set(ratings[attribute])
+        flagged = None if flagged_by_attribute is None else set(flagged_by_attribute.get(attribute, []))
         numbers = {item["number"] for item in entry["items"] if "number" in item}
-        unknown = yes - numbers
+        unknown = (yes | (flagged or set())) - numbers
         if unknown:
             raise ValueError(f"{attribute}: numbers {sorted(unknown)} are not on its grids")
         out: dict[str, Any] = {}
@@ -146,19 +152,23 @@ def tally(key: dict[str, Any], ratings: dict[str, list[int]]) -> dict[str, Any]:
             edits = [i for i in entry["items"] if i["kind"] == f"edit_{direction}"]
             took = [not i["no_face"] and (i["number"] in yes) == target for i in edits]
             judged = {name: [not i["no_face"] and i["read"][name] == target for i in edits] for name in key["judges"]}
-            out[direction] = {"n": len(edits), "eye": mean(took),
+            unedited = None if flagged is None else mean(
+                [t and i["number"] not in flagged for t, i in zip(took, edits)])
+            out[direction] = {"n": len(edits), "eye": mean(took), "took_unedited": unedited,
                               "judges": {name: mean(v) for name, v in judged.items()},
                               "headline_judges": entry.get("headline_judges", key["judges"])}
         photos = [i for i in entry["items"] if i["kind"] == "photo"]
         out["photos"] = {"n": len(photos), "eye_agrees_with_labels": mean(
-            [(i["number"] in yes) == i["label"] for i in photos])}
+            [(i["number"] in yes) == i["label"] for i in photos]),
+            "unflagged": None if flagged is None else mean([i["number"] not in flagged for i in photos])}
         results[attribute] = out
     return results
 
 
 def combine(by_rater: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Several raters' :func:`tally` results -> one, whose eye figures are the raters' mean, each rater's
-    kept beside it (``eye_by_rater``, ``eye_agrees_by_rater``)."""
+    kept beside it (``eye_by_rater``, ``took_unedited_by_rater``, ``eye_agrees_by_rater``,
+    ``unflagged_by_rater``). A figure some rater lacks (no ``edited`` answers) is the others' mean."""
     def mean_of(shares: dict[str, float | None]) -> float | None:
         return mean([v for v in shares.values() if v is not None])
 
@@ -168,10 +178,15 @@ def combine(by_rater: dict[str, dict[str, Any]]) -> dict[str, Any]:
         results[attribute] = {}
         for direction in DIRECTIONS:
             eyes = {name: t[attribute][direction]["eye"] for name, t in by_rater.items()}
-            results[attribute][direction] = {**r[direction], "eye": mean_of(eyes), "eye_by_rater": eyes}
+            unedited = {name: t[attribute][direction]["took_unedited"] for name, t in by_rater.items()}
+            results[attribute][direction] = {**r[direction], "eye": mean_of(eyes), "eye_by_rater": eyes,
+                                             "took_unedited": mean_of(unedited),
+                                             "took_unedited_by_rater": unedited}
         agree = {name: t[attribute]["photos"]["eye_agrees_with_labels"] for name, t in by_rater.items()}
+        unflagged = {name: t[attribute]["photos"]["unflagged"] for name, t in by_rater.items()}
         results[attribute]["photos"] = {"n": r["photos"]["n"], "eye_agrees_with_labels": mean_of(agree),
-                                        "eye_agrees_by_rater": agree}
+                                        "eye_agrees_by_rater": agree, "unflagged": mean_of(unflagged),
+                                        "unflagged_by_rater": unflagged}
     return results
 
 
@@ -183,7 +198,7 @@ def table(check: dict[str, Any]) -> str:
     names = {"strict_judge": "strict judge", "judge": "judge/"}
     eye = "by eye (mean)" if len(raters) > 1 else "by eye"
     head = ["attribute", "direction", "n", eye, *(raters if len(raters) > 1 else []),
-            *(names.get(j, j) for j in judges), "headline − eye"]
+            "took, looks unedited", *(names.get(j, j) for j in judges), "headline − eye"]
     rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for attribute, r in results.items():
         for direction in DIRECTIONS:
@@ -194,12 +209,14 @@ def table(check: dict[str, Any]) -> str:
                    else "–")
             each = [pct(c["eye_by_rater"][name]) for name in raters] if len(raters) > 1 else []
             rows.append(" | ".join([f"| {attribute}", "off → on" if DIRECTIONS[direction] else "on → off",
-                                    str(c["n"]), f"**{pct(c['eye'])}**", *each,
+                                    str(c["n"]), f"**{pct(c['eye'])}**", *each, pct(c.get("took_unedited")),
                                     *(pct(c["judges"][j]) for j in judges), f"{gap} |"]))
     controls = "; ".join(f"{a} {pct(r['photos']['eye_agrees_with_labels'])} of {r['photos']['n']}"
                          for a, r in results.items())
+    unflagged = "; ".join(f"{a} {pct(r['photos'].get('unflagged'))}" for a, r in results.items())
     who = "raters (mean)" if len(raters) > 1 else "rater"
-    return "\n".join([*rows, "", f"The {who} against CelebA's labels on the untouched photos: {controls}."])
+    return "\n".join([*rows, "", f"The {who} against CelebA's labels on the untouched photos: {controls}. "
+                      f"Untouched photos not flagged as edited: {unflagged}."])
 
 
 def markdown(check: dict[str, Any]) -> str:
@@ -209,7 +226,8 @@ def markdown(check: dict[str, Any]) -> str:
         f"# Eye check of `{check['weights']}`", "",
         f"The first {check['faces']} faces of each user-level sample ({check['split']} split, seed {check['seed']}), "
         "edited through the whole pipeline (default paste), shuffled among the untouched photos of the same faces "
-        f"and rated blind, one attribute at a time (does the face show it?), by {len(raters) or 1} rater(s)"
+        "and rated blind, one attribute at a time (does the face show it? does it look edited or retouched?), "
+        f"by {len(raters) or 1} rater(s)"
         f"{': ' + ', '.join(raters) if raters else ''}. A face the editor did not find counts "
         "as an edit that did not take. The judges' columns are their readings of the same returned photos; "
         "the headline is the lower of the judges that count for the attribute (for an attribute the strict "

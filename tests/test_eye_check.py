@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from evaluation.eye_check import GRID_PHOTOS, markdown, tally
+from evaluation.eye_check import GRID_PHOTOS, combine, markdown, tally
 from tests.conftest import REPO, evaluation_folder
 
 FACES = 2
@@ -126,3 +126,34 @@ def test_tally_reads_each_direction_its_own_way() -> None:
     assert "+33.3 points" in markdown({**key, "results": results})
     with pytest.raises(ValueError, match="no ratings"):
         tally(key, {})
+
+
+def test_an_edit_counts_only_if_it_took_and_looks_unedited() -> None:
+    """The second blind question: an edit flagged as edited or retouched does not count, even where it
+    took; untouched photos not flagged are the control; raters without the answers leave it out."""
+    items = [
+        {"kind": "edit_on", "number": 1, "no_face": False, "label": False, "read": {"judge": True}},
+        {"kind": "edit_on", "number": 2, "no_face": False, "label": False, "read": {"judge": True}},
+        {"kind": "edit_on", "number": 6, "no_face": False, "label": False, "read": {"judge": False}},
+        {"kind": "edit_off", "number": 3, "no_face": False, "label": True, "read": {"judge": False}},
+        {"kind": "photo", "number": 4, "label": True},
+        {"kind": "photo", "number": 5, "label": False},
+    ]
+    key = {"weights": "w", "split": "test", "seed": 0, "faces": 3, "judges": ["judge"],
+           "attributes": {"Smiling": {"grids": [], "items": items}}}
+    # 1 and 2 took (smiling), 1 is flagged; 6 did not take and is not flagged; 3 took (not smiling), unflagged
+    rated = {"Smiling": [1, 2, 4], "edited": {"Smiling": [1, 5]}}
+    r = tally(key, rated)["Smiling"]
+    assert r["on"]["eye"] == pytest.approx(2 / 3) and r["on"]["took_unedited"] == pytest.approx(1 / 3)
+    assert r["off"]["took_unedited"] == 1.0
+    assert r["photos"]["unflagged"] == 0.5
+    assert tally(key, {"Smiling": [1, 2, 4]})["Smiling"]["on"]["took_unedited"] is None
+    both = combine({"A": tally(key, rated), "B": tally(key, {"Smiling": [1, 2, 4], "edited": {"Smiling": []}}),
+                    "C": tally(key, {"Smiling": [1, 2, 4]})})
+    on = both["Smiling"]["on"]
+    assert on["took_unedited_by_rater"] == {"A": pytest.approx(1 / 3), "B": pytest.approx(2 / 3), "C": None}
+    assert on["took_unedited"] == pytest.approx(0.5) and both["Smiling"]["photos"]["unflagged"] == 0.75
+    text = markdown({**key, "raters": ["A", "B", "C"], "results": both})
+    assert "took, looks unedited" in text and "not flagged as edited: Smiling 75.0 %" in text
+    with pytest.raises(ValueError, match="not on its grids"):
+        tally(key, {"Smiling": [], "edited": {"Smiling": [99]}})

@@ -16,6 +16,7 @@ import numpy as np
 
 from model.images import load_image
 from model.pipeline import Analysis, Deadline, EditResult, FaceEditor, TooSlowError
+from model.preprocessing import to_uint8
 from model.tuning import DEFAULT_TUNE_STEPS
 
 from .errors import user_error
@@ -56,11 +57,21 @@ def found_message(n: int) -> str:
 
 
 def crop_strip(result: EditResult) -> np.ndarray:
-    """Aligned crop | reconstruction | edit, one row per edited face, enlarged."""
+    """Aligned crop | reconstruction | edit, one row per edited face, enlarged; then for each region
+    editor that edited them, per face, its crop | reconstruction over its edit | mask, enlarged by
+    the same factor (white where a row is narrower than the widest)."""
     rows = [np.concatenate([a, r, e], axis=1) for a, r, e in zip(result.aligned, result.reconstructed, result.edited)]
-    strip = np.concatenate(rows, axis=0)
     zoom = max(1, round(CROP_SHOWN / result.aligned[0].shape[0]))
-    return strip.repeat(zoom, axis=0).repeat(zoom, axis=1)
+    blocks = [np.concatenate(rows, axis=0)]
+    for edit in result.regions:
+        tiles = [to_uint8(t).permute(0, 2, 3, 1).numpy() for t in
+                 (edit.crops, edit.reconstructions, edit.composite, edit.mask.expand(-1, 3, -1, -1))]
+        for crop, rec, composite, mask in zip(*tiles):
+            blocks.append(np.concatenate([np.concatenate([crop, rec], axis=1),
+                                          np.concatenate([composite, mask], axis=1)], axis=0))
+    width = max(b.shape[1] for b in blocks)
+    padded = [np.pad(b, ((0, 0), (0, width - b.shape[1]), (0, 0)), constant_values=255) for b in blocks]
+    return np.concatenate(padded, axis=0).repeat(zoom, axis=0).repeat(zoom, axis=1)
 
 
 def label(attribute: str) -> str:
