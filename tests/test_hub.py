@@ -54,3 +54,15 @@ def test_push_refuses_without_token(tmp_path: Path) -> None:
     r = run_push(tmp_path, env)
     assert r.returncode == 1
     assert "no Hugging Face token" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_push_checks_the_region_editors_that_go_with_it(tmp_path: Path) -> None:
+    """A region editor in a sub-folder is validated like the checkpoint and must carry its own card."""
+    from model.preprocessing import EDIT_REGIONS
+
+    region = ModelConfig(widths=(8, 16, 16, 32), z_dim=4, aux_hidden=8, attributes=("Eyeglasses",),
+                         region=EDIT_REGIONS["eyes"], masked_edit=True)
+    IFcVAEGAN(region).save_pretrained(tmp_path / "ckpt" / "eyes")
+    (tmp_path / "ckpt" / "eyes" / "README.md").unlink()
+    r = run_push(tmp_path, {"HF_HUB_OFFLINE": "1", "HF_TOKEN": "hf_dummy"})
+    assert r.returncode == 1 and "eyes lacks ['README.md']" in r.stderr and "Traceback" not in r.stderr
