@@ -51,9 +51,9 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 from tqdm import tqdm
 
-from evaluation.fakes import (paint_eye_band, paint_eye_blur, paint_ghost_glasses, paint_ghost_smile, paint_mouth_blur,
-                              paint_mouth_dark)
 from evaluation.metrics import accuracy, balanced_accuracy
+from evaluation.painters import (paint_eye_band, paint_eye_blur, paint_ghost_glasses, paint_ghost_smile,
+                                 paint_mouth_blur, paint_mouth_dark)
 from model.config import CELEBA_ATTRIBUTES, DEFAULT_ATTRIBUTES
 from model.ifcvae import CONFIG_NAME, WEIGHTS_NAME
 from model.preprocessing import LANDMARK_TEMPLATE
@@ -117,7 +117,7 @@ class Augment:
     """Training augmentation of one uint8 judge input at cache size -> float ``3 x S x S`` in [0, 1].
 
     Smudges over the eyes of faces without glasses and over the mouth of faces not smiling
-    (random versions of ``evaluation.fakes``' painters, ``occlusion`` the chance for each), ghost
+    (random versions of ``evaluation.painters``' painters, ``occlusion`` the chance for each), ghost
     glasses made of ``donors`` (uint8 ``N x 3 x S x S`` inputs at cache size of faces with glasses;
     ``ghosts`` the chance on a face without glasses, instead of an eye smudge), ghost smiles made of
     ``smile_donors`` (the same, of smiling faces; ``ghost_smiles`` the chance on a face not smiling,
@@ -604,7 +604,7 @@ def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
   the time darkened, blended through a soft ellipse over the eyes (most of the time blurred first)
   of a train face without glasses, the sharper the fainter (opacity 25 % up to 50 % for the
   sharpest, 85 % for the most blurred); label unchanged: a person sees faint smears, not glasses
-  (`paint_ghost_glasses` in `evaluation/fakes.py`)."""
+  (`paint_ghost_glasses` in `evaluation/painters.py`)."""
     if m.get("half_removed"):
         ghosts += f"""
 - Glasses half removed: with chance {m['half_removed']}, on a train face *with* glasses, the eyes of
@@ -619,7 +619,7 @@ def write_readme(folder: str | os.PathLike = "strict_judge") -> None:
   through a soft ellipse over the mouth (half the time blurred first) of a train face not smiling,
   the sharper the fainter (opacity 30 % up to 50 % for the sharpest, 90 % for the most blurred);
   label unchanged: a person sees a smeared mouth, not a smile (`paint_ghost_smile` in
-  `evaluation/fakes.py`)."""
+  `evaluation/painters.py`)."""
     text = f"""# Strict attribute judge
 
 A second, independent judge of the CelebA attributes, stricter than `judge/`: it must not take a
@@ -652,7 +652,7 @@ them, read their own boxes for their attributes (see "Parts" below).
   re-encodes as JPEG (quality 20-95) and adds Gaussian noise.
 - Smudges: with chance {m['occlusion']}, a random dark band or blur over the eyes of train faces
   without glasses, and a random blur or darkening over the mouth of train faces not smiling
-  (random versions of the painters in `evaluation/fakes.py`, at jittered places; labels unchanged:
+  (random versions of the painters in `evaluation/painters.py`, at jittered places; labels unchanged:
   these are still real faces without glasses / smile). `judge/` has none.{ghosts}
 
 Loss: binary cross-entropy per attribute with positives weighted by (negatives / positives) ** {m['balance']}

@@ -1,6 +1,7 @@
 """``model/`` is the library and knows nothing of HTTP: importing every module of it loads neither the
 web framework nor the web layer; the web layer (``web/``) is what the app imports, and it needs neither
-the evaluation nor dlib."""
+the evaluation nor dlib. The evaluation's modules import one another without a circle."""
+import ast
 import json
 import subprocess
 import sys
@@ -34,8 +35,9 @@ def test_the_web_layer_is_where_gradio_comes_from() -> None:
 
 
 def test_the_app_needs_neither_evaluation_nor_dlib() -> None:
-    """The Docker image holds model/ and web/ only, without dlib: importing them loads neither the
-    evaluation nor the training packages, and dlib only when the identity check is made."""
+    """The Docker image holds model/ and web/ only: importing them loads neither the evaluation nor the
+    training packages, and dlib (installed with requirements.txt, but optional: the app runs without it)
+    only when the edit checks are loaded."""
     assert not loaded_by("web") & {"evaluation", "training", "dlib", "face_recognition_models"}
 
 
@@ -46,3 +48,41 @@ def test_the_evaluation_uses_the_librarys_strict_judge() -> None:
 
     for name in ("StrictJudge", "StrictJudgeConfig", "frame_to_input", "REGION", "FRAME_SIZE"):
         assert getattr(training_side, name) is getattr(library, name)
+
+
+def evaluation_imports() -> dict[str, set[str]]:
+    """Each module of ``evaluation/`` -> the modules of ``evaluation/`` it imports, lazy imports included."""
+    graph = {}
+    for path in sorted((REPO / "evaluation").glob("*.py")):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "evaluation":
+                deps |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("evaluation."):
+                deps.add(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                deps |= {a.name.split(".")[1] for a in node.names if a.name.startswith("evaluation.")}
+        graph[path.stem] = deps - {path.stem}
+    return graph
+
+
+def test_the_evaluation_imports_no_circle() -> None:
+    """No module of evaluation/ reaches itself through its imports (the painters, shared by the fakes
+    report and the strict judge's training, are a module of their own)."""
+    graph = evaluation_imports()
+    assert {"painters"} <= graph["fakes"] & graph["strict_judge"] and not graph["painters"]
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for dep in graph.get(todo.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        return seen
+
+    assert not [m for m in graph if m in reach(m)]
+    for module in ("strict_judge", "fakes", "painters"):  # each imports alone, in a fresh interpreter
+        r = subprocess.run([sys.executable, "-c", f"import evaluation.{module}"], cwd=REPO, capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-3000:]
