@@ -17,19 +17,23 @@ WORKDIR /home/app/editor
 
 # Dependencies before code, so their layers are reused while only code or weights change.
 # CPU-only torch first, from PyTorch's CPU index at requirements.txt's versions (tests/test_shipping.py
-# checks they agree); the install of requirements.txt then finds torch satisfied and pulls no CUDA.
+# checks they agree); the install of requirements.txt then finds torch satisfied and pulls no CUDA. It
+# also installs dlib (dlib-bin) and its face-recognition model files (face-recognition-models), so the
+# app's "Same person?" check is in the image.
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.14.1 torchvision==0.29.1
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 # Code, examples, the shipped weights and the strict judge (.dockerignore lets nothing else in), owned by
-# root: the app's user can read them but not change them. dlib (a development extra) is not installed,
-# so the app's identity check is left out; the strict judge's reading is shown.
+# root: the app's user can read them but not change them. The app checks each edit with the strict judge
+# and with dlib's identity check.
 COPY . .
 USER app
-# Fail the build, not the first request, when the baked-in checkpoint or strict judge is missing or broken.
+# Fail the build, not the first request, when the baked-in checkpoint or strict judge is missing or broken,
+# or dlib or its model files do not load (the app would run without the identity check).
 RUN python -c "from model import IFcVAEGAN; from model.strict_judge import StrictJudge; \
-IFcVAEGAN.load('weights'); StrictJudge.load('strict_judge')"
+from model.identity import FaceEmbedder; \
+IFcVAEGAN.load('weights'); StrictJudge.load('strict_judge'); FaceEmbedder()"
 
 EXPOSE 7860
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \

@@ -2,7 +2,7 @@
 (``model/identity.py``: dlib's own detection and 5-point alignment, or a fixed chip of a face
 already aligned like a CelebA frame, as the app reads it).
 
-The evaluation needs dlib (requirements-dev.txt): importing this module without it raises ImportError.
+The evaluation needs dlib (requirements.txt): importing this module without it raises ImportError.
 
     python -m evaluation.identity --data ../shared/celeba
 

@@ -1,9 +1,9 @@
 """Identity check: dlib's 128-D face-recognition embedding and its same-person distance.
 
-dlib and its model files (the ``dlib-bin`` and ``face-recognition-models`` wheels) are optional:
-they are in requirements-dev.txt, not requirements.txt. This module imports without them;
-:func:`dlib_available` says whether they are there, and :class:`FaceEmbedder` raises ImportError
-without them. The model folder is located with ``importlib`` because importing
+dlib and its model files (the ``dlib-bin`` and ``face-recognition-models`` packages) are in
+requirements.txt, so every install (the Space, the Docker image) has the check, but they stay
+optional: this module imports without them, :func:`dlib_available` says whether they are there, and
+:class:`FaceEmbedder` raises ImportError without them (the app then leaves the check out). The model folder is located with ``importlib`` because importing
 ``face_recognition_models`` itself needs ``pkg_resources``.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ SAME_PERSON_THRESHOLD = 0.6
 FRAME_CHIP_BOX: tuple[float, float, float, float] = (35.11, 79.28, 142.72, 186.73)
 #: Side of dlib's face chip, the network's input.
 CHIP_SIZE = 150
-INSTALL_HINT = "pip install -r requirements-dev.txt"
+INSTALL_HINT = "pip install -r requirements.txt"
 
 
 def _dlib() -> ModuleType:

@@ -100,6 +100,17 @@ def test_docker_installs_exactly_the_pinned_requirements() -> None:
     assert first_cpu is not None and any(option_value(w, "-r") for w in installs)
 
 
+def test_every_install_has_the_identity_check() -> None:
+    """dlib and its model files are runtime requirements, so the Space (requirements.txt) and the image
+    (pip install -r requirements.txt) show "Same person?"; the image's build fails if they do not load."""
+    pins = requirements()
+    assert {"dlib-bin", "face-recognition-models"} <= set(pins)
+    dev = [line.split("#")[0].strip() for line in (REPO / "requirements-dev.txt").read_text().splitlines()]
+    assert "-r requirements.txt" in dev and not [line for line in dev if "dlib" in line or "face-recognition" in line]
+    assert any(option_value(words, "-r") == "requirements.txt" for words in pip_installs())
+    assert any("FaceEmbedder()" in run for run in instruction("RUN"))
+
+
 def test_docker_runs_the_readme_command_as_a_non_root_user() -> None:
     quick_start = (REPO / "README.md").read_text().split("## Quick start", 1)[1]
     block = re.search(r"```bash\n(.*?)```", quick_start, re.S)[1]
@@ -135,7 +146,7 @@ def test_docker_context_holds_the_app_and_weights_only() -> None:
                 ".pytest_cache/v/cache/lastfailed", "model/__pycache__/ifcvae.cpython-311.pyc", ".cache/x.npy",
                 "judge/model.safetensors", "training/train.py", "evaluation/evaluate.py",
                 "evaluation/strict_judge.py", "release/model_card.py",
-                "results/weights/metrics.json", "Dockerfile"]
+                "results/weights_v3/user_level_focus/metrics.json", "Dockerfile"]
     assert [p for p in left_out if docker_excluded(p)] == left_out
     # the repository packages app.py imports are in the context
     local = {m for m in re.findall(r"^(?:from|import) (\w+)", (REPO / "app.py").read_text(), re.M)
