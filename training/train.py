@@ -41,7 +41,7 @@ from training.validation import validate
 PER_CALL = ("data", "out", "resume", "epochs", "max_steps", "max_minutes", "no_progress", "threads",
             "sample_minutes", "ckpt_minutes", "device", "cache_dir")
 #: Schedule options that ``--resume`` changes when they are given (the run's ``args.json`` records it).
-RESCHEDULE = ("lr_decay_start", "lr_decay_steps", "lr_decay_final", "aux_reset")
+RESCHEDULE = ("lr_decay_start", "lr_decay_steps", "lr_decay_final", "aux_reset", "ema_decay")
 #: Train images whose batch statistics become the averaged weights' batch-norm statistics (--ema-decay).
 CALIBRATION_IMAGES = 1024
 LOG_FIELDS = ["step", "epoch", "elapsed_s", "img_per_s", "total", *LOSS_TERMS, "aux_net", "aux_floor", "critic",
@@ -101,7 +101,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "facing an adversary that has just learned what z holds; may be given with --resume")
     ap.add_argument("--ema-decay", type=float, default=0.0,
                     help="average the encoder and decoder weights with this decay (e.g. 0.999) and save "
-                         "and validate the averaged ones (0: no average)")
+                         "and validate the averaged ones (0: no average); may be given with --resume (a shorter "
+                         "average for a run that turned out short)")
     ap.add_argument("--lr-decay-start", type=int, default=0,
                     help="from this step on, lower every learning rate linearly (0: constant rate)")
     ap.add_argument("--lr-decay-steps", type=int, default=10000,
