@@ -111,7 +111,7 @@ def test_card_without_any_numbers(files: dict[str, Path]) -> None:
 
 
 def test_card_carries_the_ablation_table(files: dict[str, Path], tmp_path: Path) -> None:
-    table = "Command: `python -m training.ablation --max-steps 9`\n\n| variant | terms off |\n| --- | --- |\n| no_aux | aux |\n"
+    table = "Command: `python -m evaluation.ablation --max-steps 9`\n\n| variant | terms off |\n| --- | --- |\n| no_aux | aux |\n"
     (tmp_path / "ablation.md").write_text(table)
     assert model_card.main(["--weights", str(files["ckpt"]), "--metrics", str(files["metrics"]),
                             "--ablation", str(tmp_path / "ablation.md")]) == 0
