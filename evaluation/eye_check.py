@@ -197,8 +197,9 @@ def table(check: dict[str, Any]) -> str:
     raters = list(check.get("raters", []))
     names = {"strict_judge": "strict judge", "judge": "judge/"}
     eye = "by eye (mean)" if len(raters) > 1 else "by eye"
+    asked = any(r[d].get("took_unedited") is not None for r in results.values() for d in DIRECTIONS)
     head = ["attribute", "direction", "n", eye, *(raters if len(raters) > 1 else []),
-            "took, looks unedited", *(names.get(j, j) for j in judges), "headline − eye"]
+            *(["took, looks unedited"] if asked else []), *(names.get(j, j) for j in judges), "headline − eye"]
     rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for attribute, r in results.items():
         for direction in DIRECTIONS:
@@ -209,14 +210,15 @@ def table(check: dict[str, Any]) -> str:
                    else "–")
             each = [pct(c["eye_by_rater"][name]) for name in raters] if len(raters) > 1 else []
             rows.append(" | ".join([f"| {attribute}", "off → on" if DIRECTIONS[direction] else "on → off",
-                                    str(c["n"]), f"**{pct(c['eye'])}**", *each, pct(c.get("took_unedited")),
+                                    str(c["n"]), f"**{pct(c['eye'])}**", *each,
+                                    *([pct(c.get("took_unedited"))] if asked else []),
                                     *(pct(c["judges"][j]) for j in judges), f"{gap} |"]))
     controls = "; ".join(f"{a} {pct(r['photos']['eye_agrees_with_labels'])} of {r['photos']['n']}"
                          for a, r in results.items())
     unflagged = "; ".join(f"{a} {pct(r['photos'].get('unflagged'))}" for a, r in results.items())
     who = "raters (mean)" if len(raters) > 1 else "rater"
-    return "\n".join([*rows, "", f"The {who} against CelebA's labels on the untouched photos: {controls}. "
-                      f"Untouched photos not flagged as edited: {unflagged}."])
+    flagged = f" Untouched photos not flagged as edited: {unflagged}." if asked else ""
+    return "\n".join([*rows, "", f"The {who} against CelebA's labels on the untouched photos: {controls}.{flagged}"])
 
 
 def markdown(check: dict[str, Any]) -> str:
