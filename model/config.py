@@ -130,7 +130,7 @@ class ModelConfig:
         down = 2 ** len(self.widths)
         for side in self.image_shape:
             if side % down or side < down:
-                raise ValueError(f"image sides {self.image_shape} must be multiples of {down} "
+                raise ValueError(f"image sides {self.image_shape} must each be a multiple of {down} "
                                  f"for {len(self.widths)} stride-2 layers")
         if self.kernel_size % 2 == 0:
             raise ValueError("kernel_size must be odd")

@@ -37,12 +37,31 @@ def test_region_config_shapes_and_checks() -> None:
     assert ModelConfig().image_shape == (64, 64)
     with pytest.raises(ValueError, match="inside"):
         ModelConfig(region=(0, 0, 300, 64))
-    with pytest.raises(ValueError, match="multiples of 16"):
+    with pytest.raises(ValueError, match="multiple of 16"):
         ModelConfig(region=(0, 0, 100, 64))
     with pytest.raises(ValueError, match="mask head"):
         ModelConfig(region=EDIT_REGIONS["eyes"], loss_weights={"mask": 1.0})
     with pytest.raises(ValueError, match="region editor"):
         ModelConfig(masked_edit=True)
+
+
+def test_the_mask_term_trains_the_mask_head_and_a_zero_weight_removes_it() -> None:
+    from model.losses import encoder_decoder_losses
+
+    on = {"edit_cls": 1.0, "edit_gan": 1.0, "mask": 10.0}
+    for weights in (on, {**on, "mask": 0.0}):
+        torch.manual_seed(0)
+        model = IFcVAEGAN(ModelConfig(region=EDIT_REGIONS["mouth"], attributes=("Smiling",),
+                                      **{**SMALL, "loss_weights": weights})).train()
+        x, y = torch.rand(4, 3, 64, 96), torch.tensor([[0.0], [1.0], [0.0], [1.0]])
+        total, terms, outs = encoder_decoder_losses(model, x, y, {"mask": 0.5})
+        assert ("mask" in terms) == bool(weights["mask"])
+        assert outs["x_flip"].shape == outs["x_edit"].shape == x.shape
+        torch.testing.assert_close(total, sum(w * terms[k] * (0.5 if k == "mask" else 1.0)
+                                              for k, w in model.config.loss_weights.items() if k in terms),
+                                   rtol=1e-5, atol=1e-3)
+        total.backward()
+        assert all(p.grad is not None for p in model.mask_net.parameters())
 
 
 def test_masked_edit_keeps_the_input_where_the_mask_is_off() -> None:
