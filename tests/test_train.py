@@ -81,8 +81,9 @@ def test_resume_may_change_the_schedule_and_records_it(tmp_path: Path) -> None:
     later = run_args(parse_args(["--data", "d", "--out", str(out), "--resume", "--aux-reset", "500"]), lead=True)
     assert (later.lr_decay_start, later.lr_decay_steps, later.aux_reset) == (700, 10000, 500)
     assert json.loads((out / "args.json").read_text())["aux_reset"] == 500
-    shorter = run_args(parse_args(["--data", "d", "--out", str(out), "--resume", "--ema-decay", "0.995"]), lead=True)
-    assert (shorter.ema_decay, shorter.aux_reset) == (0.995, 500)
+    shorter = run_args(parse_args(["--data", "d", "--out", str(out), "--resume", "--ema-decay", "0.995",
+                                   "--mask-warmup", "700"]), lead=True)
+    assert (shorter.ema_decay, shorter.mask_warmup, shorter.aux_reset) == (0.995, 700, 500)
 
 
 @pytest.mark.slow

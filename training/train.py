@@ -41,7 +41,7 @@ from training.validation import validate
 PER_CALL = ("data", "out", "resume", "epochs", "max_steps", "max_minutes", "no_progress", "threads",
             "sample_minutes", "ckpt_minutes", "device", "cache_dir")
 #: Schedule options that ``--resume`` changes when they are given (the run's ``args.json`` records it).
-RESCHEDULE = ("lr_decay_start", "lr_decay_steps", "lr_decay_final", "aux_reset", "ema_decay")
+RESCHEDULE = ("lr_decay_start", "lr_decay_steps", "lr_decay_final", "aux_reset", "ema_decay", "mask_warmup")
 #: Train images whose batch statistics become the averaged weights' batch-norm statistics (--ema-decay).
 CALIBRATION_IMAGES = 1024
 LOG_FIELDS = ["step", "epoch", "elapsed_s", "img_per_s", "total", *LOSS_TERMS, "aux_net", "aux_floor", "critic",
@@ -94,7 +94,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="projection discriminator that also reads the attributes each image claims")
     ap.add_argument("--mask-warmup", type=int, default=2000,
                     help="the mask term's weight rises linearly from 0 to its value over this many steps after "
-                         "--critic-warmup, so that the mask opens where the edit needs it before it is made sparse")
+                         "--critic-warmup, so that the mask opens where the edit needs it before it is made sparse; "
+                         "may be given with --resume")
     ap.add_argument("--aux-steps", type=int, default=1, help="auxiliary-net updates per step")
     ap.add_argument("--aux-reset", type=int, default=0, metavar="N",
                     help="start the auxiliary net afresh every N steps (0: never), so that the encoder keeps "
