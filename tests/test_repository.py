@@ -12,8 +12,12 @@ from tests.conftest import REPO
 #: Tracked files other than the shipped networks' weights, at most (bytes).
 SIZE_LIMIT = 20 * 1000 * 1000
 #: The shipped networks, whose ``.safetensors`` (at any depth below them) do not count against the limit:
-#: the editor, the evaluation's judge, the strict judge and its parts.
+#: the editor, the evaluation's judge, the strict judge and its parts, and the region editors still in
+#: training (``weights/in_training/``, kept for ``--init`` in a later session, never loaded by the app).
 SHIPPED_NETWORKS = ("weights/", "judge/", "strict_judge/")
+#: Networks in training: tracked so that a later session can go on from them, but neither in the
+#: Docker image nor in the Space.
+IN_TRAINING = "weights/in_training/"
 #: What results/ keeps: the shipped checkpoint's user-level evaluation (with the contact sheets the
 #: README shows), eye check, training notes and v1's figures beside it, its training run's logs, and
 #: the ablation. Anything else under results/ is an experiment folder.
@@ -121,4 +125,15 @@ def test_the_space_gets_the_app_and_no_experiment_folder(source: str) -> None:
                               if p.startswith("results/") and not p.startswith(KEPT_RESULTS)})
         assert not experiments, f"the Space would get experiment folders: {experiments}"
         assert not [p for p in sent if p.startswith("runs/") or p.endswith(".pyc")]
+        assert not [p for p in sent if p.startswith(IN_TRAINING)], "networks in training are not for the Space"
+
+
+def test_networks_in_training_stay_out_of_the_image_and_the_app() -> None:
+    from model.pipeline import FaceEditor
+    from tests.test_shipping import docker_excluded
+
+    assert docker_excluded(f"{IN_TRAINING}eyes/model.safetensors")
+    assert not docker_excluded("weights/eyes/model.safetensors")  # a shipped region editor goes in
+    # the app loads region editors from weights/<region>/ only
+    assert "in_training" not in {e.name for e in FaceEditor.load(str(REPO / "weights")).regions}
 
