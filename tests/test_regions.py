@@ -116,6 +116,18 @@ def test_train_a_masked_region_editor(celeba_tiny: Path, tmp_path: Path) -> None
     assert model.config.region == EDIT_REGIONS["mouth"] and model.mask_net is not None
     assert "mask" in (out / "log.csv").read_text().splitlines()[0].split(",")
     assert "mask_Smiling" in (out / "val.csv").read_text()
+    # kept for a later session (bfloat16, with the run's record), then continued from with --init
+    from training.snapshot import main as snapshot
+
+    kept = tmp_path / "in_training" / "mouth"
+    assert snapshot(["--run", str(out), "--out", str(kept)]) == 0
+    assert {p.name for p in kept.iterdir()} >= {"config.json", "model.safetensors", "args.json", "log.csv"}
+    again = IFcVAEGAN.load(kept)
+    for (k, a), b in zip(model.state_dict().items(), again.state_dict().values()):
+        assert torch.equal(a.to(torch.bfloat16).to(a.dtype) if a.is_floating_point() else a, b), k
+    train(["--data", str(celeba_tiny), "--out", str(tmp_path / "later"), "--max-steps", "1", "--region", "mouth",
+           "--masked-edit", "--attributes", "Smiling", "--weight", "mask=10", "--weight", "edit_cls=1",
+           "--weight", "edit_gan=1", "--init", str(kept)], tmp_path)
 
 
 @pytest.fixture(scope="module")
