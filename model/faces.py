@@ -73,11 +73,15 @@ def frame_transform(landmarks: np.ndarray) -> np.ndarray:
     return tform.params
 
 
+def photo_per_frame(landmarks: np.ndarray) -> float:
+    """Photo pixels per CelebA-frame pixel for the face with these landmarks."""
+    m = frame_transform(landmarks)
+    return 1.0 / float(np.hypot(m[0, 0], m[1, 0]))
+
+
 def crop_size_in_photo(landmarks: np.ndarray) -> float:
     """Side, in photo pixels, of the training crop around this face."""
-    m = frame_transform(landmarks)
-    frame_per_photo = float(np.hypot(m[0, 0], m[1, 0]))
-    return (CROP_BOX[2] - CROP_BOX[0]) / frame_per_photo
+    return (CROP_BOX[2] - CROP_BOX[0]) * photo_per_frame(landmarks)
 
 
 def paste_crop_size(landmarks: np.ndarray) -> int:

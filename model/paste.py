@@ -114,11 +114,13 @@ def focus_region(size: int, moves: Mapping[str, float]) -> torch.Tensor | None:
     return torch.from_numpy(np.maximum.reduce(masks))[None, None]
 
 
-def crop_footprint(matrix: np.ndarray, size: int, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
-    """Bounding box (x0, y0, x1, y1) in the photo of a ``size`` crop, clipped to the photo; None if outside."""
+def crop_footprint(matrix: np.ndarray, size: int | tuple[int, int], shape: tuple[int, ...]
+                   ) -> tuple[int, int, int, int] | None:
+    """Bounding box (x0, y0, x1, y1) in the photo of a ``size`` crop (a side, or (width, height)), clipped
+    to the photo; None if outside."""
+    width, height = (size, size) if isinstance(size, int) else size
     inv = cv2.invertAffineTransform(matrix)
-    edge = np.array([-0.5, size - 0.5])
-    corners = np.array([[x, y, 1.0] for x in edge for y in edge]) @ inv.T
+    corners = np.array([[x, y, 1.0] for x in (-0.5, width - 0.5) for y in (-0.5, height - 0.5)]) @ inv.T
     h, w = shape[:2]
     x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 1, (w, h))

@@ -22,8 +22,9 @@ import cv2
 import numpy as np
 import torch
 
-from .faces import frame_transform
+from .faces import frame_transform, photo_per_frame
 from .ifcvae import CONFIG_NAME, CheckpointError, IFcVAEGAN
+from .paste import crop_footprint
 from .preprocessing import EDIT_REGIONS, to_model_input
 
 #: Attributes whose removal fills the mask's thin parts from the photo's neighbourhood.
@@ -107,13 +108,13 @@ class RegionEditor:
         """Put one face's decoded region (``3 x H x W``) into ``photo`` (``H x W x 3`` uint8, in place)
         where its ``mask`` (``1 x H x W``) is on, at the face's own resolution; ``fill``: the mask's
         thin parts are filled from the photo's neighbourhood instead (a removal of glasses)."""
-        scale = max(1.0, face_scale(landmarks))
+        scale = max(1.0, photo_per_frame(landmarks))
         h, w = self.model.config.image_shape
         size = (round(w * scale), round(h * scale))
         layers = np.dstack([decoded.permute(1, 2, 0).float().numpy() * 255.0, mask[0].float().numpy()])
         layers = cv2.resize(layers, size, interpolation=cv2.INTER_CUBIC)
         to_region = self.matrix(landmarks, scale)
-        box = footprint(to_region, size, photo.shape)
+        box = crop_footprint(to_region, size, photo.shape)
         if box is None:
             return
         x0, y0, x1, y1 = box
@@ -133,24 +134,6 @@ class RegionEditor:
             drawn = np.where(thin[..., None] > 0, filled, drawn)
         out = patch.astype(np.float32) * (1 - alpha[..., None]) + drawn.astype(np.float32) * alpha[..., None]
         photo[y0:y1, x0:x1] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
-
-
-def face_scale(landmarks: np.ndarray) -> float:
-    """Photo pixels per CelebA-frame pixel for the face with these landmarks."""
-    m = frame_transform(landmarks)
-    return 1.0 / float(np.hypot(m[0, 0], m[1, 0]))
-
-
-def footprint(matrix: np.ndarray, size: tuple[int, int], shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
-    """Bounding box (x0, y0, x1, y1) in the photo of a ``size`` = (width, height) region, clipped; None if outside."""
-    inv = cv2.invertAffineTransform(matrix)
-    corners = np.array([[x, y, 1.0] for x in (-0.5, size[0] - 0.5) for y in (-0.5, size[1] - 0.5)]) @ inv.T
-    h, w = shape[:2]
-    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 1, (w, h))
-    if x0 >= x1 or y0 >= y1:
-        return None
-    return int(x0), int(y0), int(x1), int(y1)
 
 
 def blend_in(drawn: np.ndarray, photo: np.ndarray, on: np.ndarray) -> np.ndarray:
@@ -173,11 +156,6 @@ def thin_parts(on: np.ndarray, width: float) -> np.ndarray:
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     wide = cv2.morphologyEx(on, cv2.MORPH_OPEN, disc)
     return ((on > 0) & (wide == 0)).astype(np.uint8)
-
-
-def removals(changes: Mapping[str, float], own: Mapping[str, float]) -> set[str]:
-    """The attributes of ``changes`` set below the face's own value ``own``."""
-    return {a for a, v in changes.items() if a in own and v < own[a]}
 
 
 def owned_attributes(editors: Sequence[RegionEditor]) -> dict[str, RegionEditor]:

@@ -12,7 +12,8 @@ from model import IFcVAEGAN, ModelConfig
 from model.ifcvae import CheckpointError
 from model.pipeline import FaceEditor
 from model.preprocessing import EDIT_REGIONS, LANDMARK_TEMPLATE, crop_region
-from model.regions import RegionEditor, footprint, thin_parts
+from model.paste import crop_footprint
+from model.regions import RegionEditor, thin_parts
 from tests.conftest import REPO
 from tests.test_train import train
 
@@ -166,7 +167,7 @@ def test_a_region_edit_changes_only_what_its_mask_opens(region_weights: Path, fa
     region = editor.regions[0]
     landmarks = analysis.faces[0].face.landmarks
     h, w = region.model.config.image_shape
-    x0, y0, x1, y1 = footprint(region.matrix(landmarks), (w, h), analysis.image.shape)
+    x0, y0, x1, y1 = crop_footprint(region.matrix(landmarks), (w, h), analysis.image.shape)
     assert changed.any() and not changed[:y0].any() and not changed[y1:].any()
     assert not changed[:, :x0].any() and not changed[:, x1:].any()
     assert [r.name for r in result.regions] == ["mouth"] and result.regions[0].mask.shape == (1, 1, 64, 96)
