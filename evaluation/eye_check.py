@@ -217,7 +217,12 @@ def table(check: dict[str, Any]) -> str:
                          for a, r in results.items())
     unflagged = "; ".join(f"{a} {pct(r['photos'].get('unflagged'))}" for a, r in results.items())
     who = "raters (mean)" if len(raters) > 1 else "rater"
-    flagged = f" Untouched photos not flagged as edited: {unflagged}." if asked else ""
+    answered = [name for name in raters if any((r[d].get("took_unedited_by_rater") or {}).get(name) is not None
+                                               for r in results.values() for d in DIRECTIONS)]
+    who_answered = (f" (the mean of the raters who answered whether a photo looks edited: {', '.join(answered)})"
+                    if len(answered) < len(raters) else "")
+    flagged = (f" Took, looks unedited: the edits a rater reads as asked and does not flag as edited or "
+               f"retouched{who_answered}. Untouched photos not flagged as edited: {unflagged}." if asked else "")
     return "\n".join([*rows, "", f"The {who} against CelebA's labels on the untouched photos: {controls}.{flagged}"])
 
 

@@ -155,5 +155,6 @@ def test_an_edit_counts_only_if_it_took_and_looks_unedited() -> None:
     assert on["took_unedited"] == pytest.approx(0.5) and both["Smiling"]["photos"]["unflagged"] == 0.75
     text = markdown({**key, "raters": ["A", "B", "C"], "results": both})
     assert "took, looks unedited" in text and "not flagged as edited: Smiling 75.0 %" in text
+    assert "who answered whether a photo looks edited: A, B)" in text
     with pytest.raises(ValueError, match="not on its grids"):
         tally(key, {"Smiling": [], "edited": {"Smiling": [99]}})
