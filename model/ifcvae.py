@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
@@ -98,23 +98,28 @@ class IFcVAEGAN(
         return self.decode(mu, self.attribute_values(torch.sigmoid(logits), changes))
 
     @torch.no_grad()
-    def masked_edit(self, images: torch.Tensor, changes: Mapping[str, float]
+    def masked_edit(self, images: torch.Tensor, changes: Mapping[str, float],
+                    decode: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """A masked editor's edit: (the decoded edit, the mask ``B x 1 x H x W``, the composite: the
-        decoded edit where the mask is on, the input's own pixels where it is off)."""
+        decoded edit where the mask is on, the input's own pixels where it is off). ``decode``: draws
+        (z, y) instead of the shared decoder (per-face tuned decoders, ``model.tuning``)."""
         if self.mask_net is None:
             raise ValueError("this checkpoint has no mask head (config.masked_edit is off)")
+        decode = decode or self.decode
         mu, _, logits = self.encode(images)
         y_hat = torch.sigmoid(logits)
         y = self.attribute_values(y_hat, changes)
-        decoded = self.decode(mu, y)
-        mask = self.mask_net(images, self.decode(mu, y_hat), decoded, y, y_hat)
+        decoded = decode(mu, y)
+        mask = self.mask_net(images, decode(mu, y_hat), decoded, y, y_hat)
         return decoded, mask, mask * decoded + (1 - mask) * images
 
     @torch.no_grad()
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
-        """Decode the posterior mean with the predicted attributes."""
-        return self.edit(images, {})
+        """Decode the posterior mean with the predicted attributes (a masked editor's decoding too,
+        not its composite)."""
+        mu, _, logits = self.encode(images)
+        return self.decode(mu, torch.sigmoid(logits))
 
     def _check_images(self, images: torch.Tensor) -> None:
         h, w = self.config.image_shape

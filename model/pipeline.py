@@ -141,6 +141,7 @@ class Analysis:
     reconstructions: torch.Tensor  # N x 3 x S x S in [0, 1]
     decoders: list[Decoder] | None = None  # per-face tuned decoders (model.tuning), or the shared one
     regions: dict[str, torch.Tensor] = field(default_factory=dict)  # region editor -> N x 3 x H x W uint8 crops
+    region_decoders: dict[str, list[Decoder]] = field(default_factory=dict)  # region editor -> tuned decoders
     readings: dict[int, FaceReading] = field(default_factory=dict)  # face -> its edit checks' reading, once read
 
 
@@ -327,7 +328,8 @@ class FaceEditor:
     # -- the whole pipeline ------------------------------------------------------------------
     def analyze(self, image: Image.Image, deadline: Deadline = NO_DEADLINE, tune_steps: int = 0) -> Analysis:
         """Detect, align and encode every face of an RGB photo (raises NoFaceError, TooSlowError);
-        with ``tune_steps`` also fit a decoder to each face (sharper likeness, about 0.1 s a step)."""
+        with ``tune_steps`` also fit a decoder to each face, and each region editor's decoder to each
+        face's region (sharper likeness, about 0.1 s a step)."""
         array = np.asarray(image.convert("RGB"))
         faces = self.detect(image)
         deadline.check()
@@ -338,9 +340,10 @@ class FaceEditor:
         if not tune_steps:
             return Analysis(array, aligned, inputs, mu, probs, recon, regions=regions)
         decoders = tune_decoders(self.model, to_model_input(inputs), mu, probs, tune_steps, deadline.check)
+        region_decoders = {e.name: e.tune(regions[e.name], tune_steps, deadline.check) for e in self.regions}
         with torch.inference_mode():
             recon = decode_each(decoders, mu, probs)
-        return Analysis(array, aligned, inputs, mu, probs, recon, decoders, regions)
+        return Analysis(array, aligned, inputs, mu, probs, recon, decoders, regions, region_decoders)
 
     def cut_regions(self, image: np.ndarray, faces: Sequence[AlignedFace]) -> dict[str, torch.Tensor]:
         """Each region editor's crops of ``faces`` (``N x 3 x H x W`` uint8, at the frame's resolution)."""
@@ -372,7 +375,9 @@ class FaceEditor:
                 continue
             deadline.check()
             own = regional[editor.name]
-            edit = editor.edit(analysis.regions[editor.name][list(faces)], own)
+            tuned = analysis.region_decoders.get(editor.name)
+            edit = editor.edit(analysis.regions[editor.name][list(faces)], own,
+                               None if tuned is None else [tuned[i] for i in faces])
             fill = any(a in FILL_ON_REMOVAL and v < 0.5 for a, v in own.items())
             for k, i in enumerate(faces):
                 editor.paste(image, analysis.faces[i].face.landmarks, edit.decoded[k], edit.mask[k], fill)

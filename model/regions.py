@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -24,8 +24,10 @@ import torch
 
 from .faces import frame_transform, photo_per_frame
 from .ifcvae import CONFIG_NAME, CheckpointError, IFcVAEGAN
+from .networks import Decoder
 from .paste import crop_footprint
 from .preprocessing import EDIT_REGIONS, to_model_input
+from .tuning import decode_each, tune_decoders
 
 #: Attributes whose removal fills the mask's thin parts from the photo's neighbourhood.
 FILL_ON_REMOVAL: frozenset[str] = frozenset({"Eyeglasses"})
@@ -95,13 +97,24 @@ class RegionEditor:
         return cv2.warpAffine(image, self.matrix(landmarks, scale), size, flags=cv2.INTER_AREA if scale < 1
                               else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
+    def tune(self, crops: torch.Tensor, steps: int, before_each: Callable[[], None] | None = None) -> list[Decoder]:
+        """A copy of this editor's decoder fitted to each region crop (``model.tuning``: sharper likeness)."""
+        x = to_model_input(crops)
+        with torch.inference_mode():
+            mu, _, logits = self.model.encode(x)
+        return tune_decoders(self.model, x, mu, torch.sigmoid(logits), steps, before_each)
+
     @torch.inference_mode()
-    def edit(self, crops: torch.Tensor, changes: Mapping[str, float]) -> RegionEdit:
-        """Edit uint8 region crops ``n x 3 x H x W``: only the ``changes`` this editor knows."""
+    def edit(self, crops: torch.Tensor, changes: Mapping[str, float],
+             decoders: Sequence[Decoder] | None = None) -> RegionEdit:
+        """Edit uint8 region crops ``n x 3 x H x W``: only the ``changes`` this editor knows; with
+        ``decoders`` (one per crop, :meth:`tune`) each crop is drawn by its own."""
         x = to_model_input(crops)
         own = {a: v for a, v in changes.items() if a in self.attributes}
-        decoded, mask, composite = self.model.masked_edit(x, own)
-        return RegionEdit(self.name, x, self.model.reconstruct(x), decoded, mask, composite)
+        decode = None if decoders is None else (lambda mu, y: decode_each(decoders, mu, y))
+        decoded, mask, composite = self.model.masked_edit(x, own, decode)
+        reconstructions = self.model.masked_edit(x, {}, decode)[0]
+        return RegionEdit(self.name, x, reconstructions, decoded, mask, composite)
 
     def paste(self, photo: np.ndarray, landmarks: np.ndarray, decoded: torch.Tensor, mask: torch.Tensor,
               fill: bool) -> None:

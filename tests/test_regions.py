@@ -77,6 +77,17 @@ def test_masked_edit_keeps_the_input_where_the_mask_is_off() -> None:
         model.edit(torch.rand(1, 3, 64, 64), {})
 
 
+def test_a_region_editor_tuned_to_each_face_draws_it_with_its_own_decoder() -> None:
+    editor = RegionEditor("mouth", region_model("mouth", ("Smiling",)))
+    crops = (torch.rand(2, 3, 64, 96) * 255).to(torch.uint8)
+    decoders = editor.tune(crops, 3)
+    assert len(decoders) == 2 and decoders[0] is not editor.model.decoder
+    shared, tuned = editor.edit(crops, {"Smiling": 1.0}), editor.edit(crops, {"Smiling": 1.0}, decoders)
+    assert not torch.allclose(shared.decoded, tuned.decoded)
+    assert torch.allclose(shared.reconstructions, editor.model.reconstruct(shared.crops))
+    assert not torch.allclose(shared.reconstructions, shared.composite)  # the decoding, not the composite
+
+
 def test_a_region_editor_saves_and_loads(tmp_path: Path) -> None:
     model = region_model("eyes", ("Eyeglasses",))
     model.save_pretrained(tmp_path / "eyes")
@@ -146,6 +157,10 @@ def test_the_pipeline_loads_region_editors(region_weights: Path) -> None:
     assert [e.name for e in editor.regions] == ["mouth"]
     assert set(editor.owner) == {"Smiling"}  # Mouth_Slightly_Open is not an attribute of the app
     assert not FaceEditor.load(str(region_weights), regions=False).regions
+    photo = Image.open(REPO / "examples" / "portrait.jpg").convert("RGB")
+    tuned = editor.analyze(photo, tune_steps=1)
+    assert len(tuned.region_decoders["mouth"]) == len(tuned.faces)
+    assert editor.edit(tuned, {"Smiling": 1.0}).regions[0].decoded.shape[1:] == (3, 64, 96)
     assert editor.split_changes({"Smiling": 1.0, "Bangs": 1.0}) == ({"Bangs": 1.0}, {"mouth": {"Smiling": 1.0}})
 
 
