@@ -84,6 +84,11 @@ def test_resume_may_change_the_schedule_and_records_it(tmp_path: Path) -> None:
     shorter = run_args(parse_args(["--data", "d", "--out", str(out), "--resume", "--ema-decay", "0.995",
                                    "--mask-warmup", "700"]), lead=True)
     assert (shorter.ema_decay, shorter.mask_warmup, shorter.aux_reset) == (0.995, 700, 500)
+    saved = json.loads((out / "args.json").read_text())
+    (out / "args.json").write_text(json.dumps({**saved, "weight": ["kl=0.1", "mask=300"]}))
+    heavier = run_args(parse_args(["--data", "d", "--out", str(out), "--resume", "--weight", "mask=1000"]), lead=True)
+    assert heavier.weight == ["kl=0.1", "mask=1000"]
+    assert json.loads((out / "args.json").read_text())["weight"] == ["kl=0.1", "mask=1000"]
 
 
 @pytest.mark.slow

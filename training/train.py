@@ -76,7 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256])
     ap.add_argument("--attributes", nargs="+", default=list(DEFAULT_ATTRIBUTES))
     ap.add_argument("--weight", action="append", default=[], metavar="TERM=W",
-                    help=f"loss weight override, e.g. --weight gan=0 (terms: {', '.join(LOSS_TERMS)})")
+                    help=f"loss weight override, e.g. --weight gan=0 (terms: {', '.join(LOSS_TERMS)}); with --resume "
+                         "it replaces the run's weight of that term")
     ap.add_argument("--aux-objective", default=ModelConfig.aux_objective, choices=list(AUX_OBJECTIVES),
                     help="the encoder's term against the auxiliary net: the paper's negated BCE, or confusion "
                          "(pull its predictions to the attribute frequencies; see model/losses.py)")
@@ -146,7 +147,8 @@ def lr_factor(step: int, args: argparse.Namespace) -> float:
 def run_args(args: argparse.Namespace, lead: bool) -> argparse.Namespace:
     """The run's settings: this call's, saved to ``args.json`` for a new run; for ``--resume`` the
     saved ones (options added since the run started keep their defaults) with this call's PER_CALL,
-    and the RESCHEDULE options this call gives (saved back to ``args.json``)."""
+    and the RESCHEDULE options and loss weights (``--weight``, merged term by term) this call gives
+    (saved back to ``args.json``)."""
     out = Path(args.out)
     if args.resume:
         if not (out / "state.pt").exists():
@@ -154,6 +156,9 @@ def run_args(args: argparse.Namespace, lead: bool) -> argparse.Namespace:
         defaults = vars(parse_args(["--data", args.data, "--out", args.out]))
         saved = {**defaults, **json.loads((out / "args.json").read_text())}
         changed = {k: getattr(args, k) for k in RESCHEDULE if getattr(args, k) != defaults[k]}
+        if args.weight:  # loss weights given again replace the saved ones of the same terms
+            given = {w.partition("=")[0] for w in args.weight}
+            changed["weight"] = [w for w in saved["weight"] if w.partition("=")[0] not in given] + args.weight
         if changed and lead:
             (out / "args.json").write_text(json.dumps({**saved, **changed}, indent=2))
         return argparse.Namespace(**{**saved, **changed, **{k: getattr(args, k) for k in PER_CALL}})
