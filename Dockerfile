@@ -29,11 +29,12 @@ RUN pip install -r requirements.txt
 # and with dlib's identity check.
 COPY . .
 USER app
-# Fail the build, not the first request, when the baked-in checkpoint or strict judge is missing or broken,
-# or dlib or its model files do not load (the app would run without the identity check).
+# Fail the build, not the first request, when the baked-in checkpoint, its region editors or the strict
+# judge is missing or broken, or dlib or its model files do not load (the app would run without the
+# identity check).
 RUN python -c "from model import IFcVAEGAN; from model.strict_judge import StrictJudge; \
-from model.identity import FaceEmbedder; \
-IFcVAEGAN.load('weights'); StrictJudge.load('strict_judge'); FaceEmbedder()"
+from model.identity import FaceEmbedder; from model.regions import RegionEditor; \
+IFcVAEGAN.load('weights'); RegionEditor.load_all('weights'); StrictJudge.load('strict_judge'); FaceEmbedder()"
 
 EXPOSE 7860
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
