@@ -214,3 +214,14 @@ def test_removing_glasses_fills_thin_parts_from_the_photo(region_weights: Path, 
     eyes.paste(drawn, landmarks, texture, lens, fill=True)
     assert np.abs(filled.astype(int) - 128).max() <= 2
     assert np.abs(drawn.astype(int) - 128).max() > 20
+
+
+def test_region_sheet_shows_each_way_side_by_side(region_weights: Path, celeba_tiny: Path, tmp_path: Path) -> None:
+    from evaluation.region_sheet import COLUMNS, main as region_sheet
+
+    out = tmp_path / "sheet.png"
+    assert region_sheet(["--weights", str(region_weights), "--data", str(celeba_tiny), "--out", str(out),
+                         "--faces", "1", "--tune-steps", "1"]) == 0
+    with Image.open(out) as im:
+        assert im.width > len(COLUMNS) * 178 and im.height > 2 * 218  # Smiling on and off, one face each
+    assert region_sheet(["--weights", str(REPO / "weights"), "--data", str(celeba_tiny), "--out", str(out)]) == 1
