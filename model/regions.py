@@ -38,6 +38,8 @@ MASK_ON: float = 0.2
 THIN: float = 2.0
 #: Inpainting radius, in region pixels at the frame's resolution.
 FILL_RADIUS: float = 2.0
+#: Photo pixels around a region's footprint that the blend may read as its border.
+BLEND_MARGIN: int = 4
 
 
 @dataclass
@@ -130,7 +132,11 @@ class RegionEditor:
         box = crop_footprint(to_region, size, photo.shape)
         if box is None:
             return
-        x0, y0, x1, y1 = box
+        # a margin of the photo around the region, so that the gradient-domain blend has a border to
+        # solve from even where the mask reaches the region's edge
+        h_photo, w_photo = photo.shape[:2]
+        x0, y0 = max(box[0] - BLEND_MARGIN, 0), max(box[1] - BLEND_MARGIN, 0)
+        x1, y1 = min(box[2] + BLEND_MARGIN, w_photo), min(box[3] + BLEND_MARGIN, h_photo)
         shift = to_region.copy()
         shift[:, 2] += shift[:, :2] @ np.array([x0, y0], dtype=np.float64)
         warped = cv2.warpAffine(layers, shift, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
@@ -152,7 +158,8 @@ class RegionEditor:
 def blend_in(drawn: np.ndarray, photo: np.ndarray, on: np.ndarray) -> np.ndarray:
     """``drawn`` where ``on`` is set, blended into ``photo`` in the gradient domain (Poisson,
     ``cv2.seamlessClone``): the drawn pixels' detail with the photo's colour and light at the
-    mask's edge. Falls back to ``drawn`` for masks that touch the patch border (no room to solve)."""
+    mask's edge. Falls back to ``drawn`` for masks that touch the patch border (no room to solve: a
+    region at the photo's edge)."""
     ys, xs = np.nonzero(on)
     h, w = on.shape
     if ys.min() < 1 or xs.min() < 1 or ys.max() > h - 2 or xs.max() > w - 2:
