@@ -46,7 +46,9 @@ def test_card_from_run_composition_and_previous(tmp_path: Path) -> None:
     shipped = json.loads((REPO / "weights" / "metrics.json").read_text())["user_level"]["Eyeglasses"]["off"]
     # this composition: no eye check yet; the previous one's eye figure comes from its file
     row = next(line for line in text.splitlines() if line.startswith("| Eyeglasses | on → off"))
-    assert row.count("not measured") == 3 and f"{100 * shipped['success']:.1f} %" in row
+    eye = json.loads((REPO / "weights" / "eye_check.json").read_text())["results"]["Eyeglasses"]["off"]
+    assert row.startswith("| Eyeglasses | on → off | not measured | not measured | ")
+    assert f"{100 * shipped['success']:.1f} %" in row and f"| {100 * eye['eye']:.1f} % |" in row
     assert "| mask warm-up | kept |" in text and "thin frames are filled" in text
 
 
