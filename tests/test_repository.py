@@ -26,7 +26,7 @@ KEPT_RESULTS = ("results/weights_v3/user_level_focus/", "results/weights_v3/eye_
                 "results/v3/README.md", "results/v3/run/", "results/ablation/")
 #: ``--exclude`` of the Space's upload (``hf upload NAME/face-attribute-editor ... --repo-type space``)
 #: when no document states the command.
-SPACE_EXCLUDES = ("runs/*", "judge/*", "*.pyc")
+SPACE_EXCLUDES = ("runs/*", "judge/*", "*.pyc", "weights/in_training/*")
 #: Files the Space needs: the app, its code, the shipped editor and strict judge, and the README's picture.
 SPACE_NEEDS = ("app.py", "requirements.txt", "README.md", "model/pipeline.py", "web/photo_tab.py",
                "weights/config.json", "weights/model.safetensors", "strict_judge/config.json",
