@@ -44,8 +44,9 @@ def rows_for(editor: FaceEditor, whole: FaceEditor, frame: Image.Image, attribut
              tune_steps: int) -> list[Image.Image]:
     """The five tiles of one face."""
     try:
-        plain = whole.edit(whole.analyze(frame), {attribute: target})
-        regional = editor.edit(editor.analyze(frame), {attribute: target})
+        analysis = editor.analyze(frame)  # one detection for both ways (the same whole-face model)
+        plain = whole.edit(analysis, {attribute: target})
+        regional = editor.edit(analysis, {attribute: target})
         tuned = editor.edit(editor.analyze(frame, tune_steps=tune_steps), {attribute: target})
     except NoFaceError:
         blank = Image.new("RGB", frame.size, "grey")

@@ -104,15 +104,23 @@ class IFcVAEGAN(
         """A masked editor's edit: (the decoded edit, the mask ``B x 1 x H x W``, the composite: the
         decoded edit where the mask is on, the input's own pixels where it is off). ``decode``: draws
         (z, y) instead of the shared decoder (per-face tuned decoders, ``model.tuning``)."""
+        return self.masked_parts(images, changes, decode)[1:]
+
+    @torch.no_grad()
+    def masked_parts(self, images: torch.Tensor, changes: Mapping[str, float],
+                     decode: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`masked_edit` with the reconstruction it reads first: (reconstruction, decoded edit,
+        mask, composite), from one encoding."""
         if self.mask_net is None:
             raise ValueError("this checkpoint has no mask head (config.masked_edit is off)")
         decode = decode or self.decode
         mu, _, logits = self.encode(images)
         y_hat = torch.sigmoid(logits)
         y = self.attribute_values(y_hat, changes)
-        decoded = decode(mu, y)
-        mask = self.mask_net(images, decode(mu, y_hat), decoded, y, y_hat)
-        return decoded, mask, mask * decoded + (1 - mask) * images
+        reconstruction, decoded = decode(mu, y_hat), decode(mu, y)
+        mask = self.mask_net(images, reconstruction, decoded, y, y_hat)
+        return reconstruction, decoded, mask, mask * decoded + (1 - mask) * images
 
     @torch.no_grad()
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:

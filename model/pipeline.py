@@ -367,8 +367,11 @@ class FaceEditor:
         region editor's edit of its own attributes put in where its mask is on. Returns (photo, the
         whole-face decoded crops, the region edits)."""
         whole, regional = self.split_changes(changes)
-        edited = self.decode_edits(analysis, faces, whole)
-        image = self.paste(analysis, faces, edited, paste, deadline, whole) if whole else analysis.image.copy()
+        if whole:
+            edited = self.decode_edits(analysis, faces, whole)
+            image = self.paste(analysis, faces, edited, paste, deadline, whole)
+        else:  # nothing for the whole face: its edit is its reconstruction, and the photo stays as it is
+            edited, image = analysis.reconstructions[list(faces)], analysis.image.copy()
         edits = []
         for editor in self.regions:
             if editor.name not in regional:

@@ -114,9 +114,7 @@ class RegionEditor:
         x = to_model_input(crops)
         own = {a: v for a, v in changes.items() if a in self.attributes}
         decode = None if decoders is None else (lambda mu, y: decode_each(decoders, mu, y))
-        decoded, mask, composite = self.model.masked_edit(x, own, decode)
-        reconstructions = self.model.masked_edit(x, {}, decode)[0]
-        return RegionEdit(self.name, x, reconstructions, decoded, mask, composite)
+        return RegionEdit(self.name, x, *self.model.masked_parts(x, own, decode))
 
     def paste(self, photo: np.ndarray, landmarks: np.ndarray, decoded: torch.Tensor, mask: torch.Tensor,
               fill: bool) -> None:
