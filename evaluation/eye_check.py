@@ -41,6 +41,7 @@ from evaluation.report import pct
 from evaluation.user_level import (DIRECTIONS, SHEET_FACES, choose_faces, headline_judges, load_frame, load_judges,
                                    mean, own_figures)
 from model.pipeline import FaceEditor, NoFaceError
+from model.preprocessing import EDIT_REGIONS
 from training.celeba import CelebA
 
 #: Attributes checked unless told otherwise: the two the product is judged on.
@@ -68,9 +69,19 @@ def grid(photos: list[Image.Image], numbers: list[int], title: str) -> Image.Ima
 
 def checkpoint_digest(weights: str) -> str:
     """The whole SHA-256 of a local checkpoint's ``model.safetensors`` (the order the committed keys
-    were drawn in), else the name given (a Hub id)."""
+    were drawn in), else the name given (a Hub id). With region editors (``eyes/``, ``mouth/``) their
+    weights and configs count too, so that each composition has its own order."""
     path = Path(weights, "model.safetensors")
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else str(weights)
+    if not path.is_file():
+        return str(weights)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    parts = [Path(weights, name, f) for name in EDIT_REGIONS for f in ("config.json", "model.safetensors")]
+    if not any(p.is_file() for p in parts):
+        return digest
+    h = hashlib.sha256(digest.encode())
+    for part in parts:
+        h.update(part.read_bytes() if part.is_file() else b"-")
+    return h.hexdigest()
 
 
 def make(args: argparse.Namespace) -> dict[str, Any]:

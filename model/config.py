@@ -96,6 +96,10 @@ class ModelConfig:
     #: Whether the editor has a mask head (``model.networks.MaskNet``): an edit is then the decoded
     #: image where the mask is on and the input's own pixels where it is off.
     masked_edit: bool = False
+    #: Attributes that go with another in an edit: when an edit sets the key and leaves the listed
+    #: attributes alone, they take the same value (a smile the mouth editor adds opens the mouth, as
+    #: most smiles in CelebA do; one it removes closes it). Editing only: training is unchanged.
+    follows: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -123,6 +127,12 @@ class ModelConfig:
             raise ValueError(f"unknown aux_objective {self.aux_objective!r}; known: {list(AUX_OBJECTIVES)}")
         if not self.attributes:
             raise ValueError("a model needs at least one attribute")
+        self.follows = {str(k): tuple(str(a) for a in v) for k, v in dict(self.follows).items()}
+        for leader, followers in self.follows.items():
+            strangers = [a for a in (leader, *followers) if a not in self.attributes]
+            if strangers or leader in followers:
+                raise ValueError(f"follows {leader!r}: {list(followers)} must be other attributes of this "
+                                 f"model ({list(self.attributes)})")
         if self.loss_weights["mask"] and not self.masked_edit:
             raise ValueError("the mask term needs the mask head (masked_edit)")
         if self.masked_edit and self.region is None:
@@ -169,6 +179,7 @@ class ModelConfig:
         d["widths"] = list(self.widths)
         d["attributes"] = list(self.attributes)
         d["region"] = None if self.region is None else list(self.region)
+        d["follows"] = {k: list(v) for k, v in self.follows.items()}
         return d
 
     @classmethod

@@ -80,11 +80,14 @@ class IFcVAEGAN(
         return torch.sigmoid(self.encode(images)[2])
 
     def attribute_values(self, base: torch.Tensor, changes: Mapping[str, float]) -> torch.Tensor:
-        """Copy of ``base`` (``B x num_attributes``) with the named attributes set to the given values."""
+        """Copy of ``base`` (``B x num_attributes``) with the named attributes set to the given values,
+        and those that follow them (``config.follows``) and are not named set to the same value."""
         y = base.clone()
-        for name, value in changes.items():
+        for name in changes:
             if name not in self.config.attributes:
                 raise KeyError(f"unknown attribute {name!r}; this model has {list(self.config.attributes)}")
+        followed = {f: v for a, v in changes.items() for f in self.config.follows.get(a, ()) if f not in changes}
+        for name, value in {**followed, **changes}.items():
             y[:, self.config.attributes.index(name)] = float(value)
         return y
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from evaluation.eye_check import GRID_PHOTOS, combine, markdown, tally
+from evaluation.eye_check import GRID_PHOTOS, checkpoint_digest, combine, markdown, tally
 from tests.conftest import REPO, evaluation_folder
 
 FACES = 2
@@ -158,3 +158,20 @@ def test_an_edit_counts_only_if_it_took_and_looks_unedited() -> None:
     assert "who answered whether a photo looks edited: A, B)" in text
     with pytest.raises(ValueError, match="not on its grids"):
         tally(key, {"Smiling": [], "edited": {"Smiling": [99]}})
+
+
+def test_each_composition_is_shuffled_in_its_own_order(tmp_path: Path) -> None:
+    """The whole-face weights alone keep their digest (committed ratings stay valid); region editors'
+    weights and configs change it."""
+    import hashlib
+
+    (tmp_path / "model.safetensors").write_bytes(b"whole")
+    alone = checkpoint_digest(str(tmp_path))
+    assert alone == hashlib.sha256(b"whole").hexdigest()
+    (tmp_path / "mouth").mkdir()
+    (tmp_path / "mouth" / "model.safetensors").write_bytes(b"mouth")
+    (tmp_path / "mouth" / "config.json").write_text("{}")
+    composed = checkpoint_digest(str(tmp_path))
+    (tmp_path / "mouth" / "config.json").write_text('{"follows": {}}')
+    assert len({alone, composed, checkpoint_digest(str(tmp_path))}) == 3
+    assert checkpoint_digest("someone/editor") == "someone/editor"

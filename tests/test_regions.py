@@ -65,6 +65,25 @@ def test_the_mask_term_trains_the_mask_head_and_a_zero_weight_removes_it() -> No
         assert all(p.grad is not None for p in model.mask_net.parameters())
 
 
+def test_an_attribute_follows_its_leader_unless_it_is_named() -> None:
+    cfg = ModelConfig(region=EDIT_REGIONS["mouth"], attributes=("Smiling", "Mouth_Slightly_Open"),
+                      follows={"Smiling": ["Mouth_Slightly_Open"]}, **SMALL)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    model = IFcVAEGAN(cfg)
+    base = torch.tensor([[0.2, 0.3], [0.9, 0.8]])
+    assert model.attribute_values(base, {"Smiling": 1.0}).tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert model.attribute_values(base, {"Smiling": 0.0}).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    named = model.attribute_values(base, {"Smiling": 1.0, "Mouth_Slightly_Open": 0.25})
+    assert named.tolist() == [[1.0, 0.25], [1.0, 0.25]]
+    assert model.attribute_values(base, {"Mouth_Slightly_Open": 1.0})[:, 0].tolist() == pytest.approx([0.2, 0.9])
+    with pytest.raises(ValueError, match="other attributes"):
+        ModelConfig(attributes=("Smiling",), follows={"Smiling": ["Mouth_Slightly_Open"]})
+    from training.train import follows, parse_args
+
+    args = parse_args(["--data", "d", "--out", "o", "--follows", "Smiling=Mouth_Slightly_Open"])
+    assert follows(args.follows) == {"Smiling": ("Mouth_Slightly_Open",)}
+
+
 def test_masked_edit_keeps_the_input_where_the_mask_is_off() -> None:
     model = region_model("mouth", ("Smiling",))
     x = torch.rand(2, 3, 64, 96)

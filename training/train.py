@@ -72,6 +72,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--masked-edit", action="store_true",
                     help="a region editor with a mask head: edits keep the input's pixels where the mask is off "
                          "(the mask term's weight: --weight mask=W)")
+    ap.add_argument("--follows", nargs="+", default=[], metavar="LEADER=FOLLOWER",
+                    help="editing only: an edit that sets LEADER and leaves FOLLOWER alone sets FOLLOWER to the "
+                         "same value (e.g. Smiling=Mouth_Slightly_Open: an added smile opens the mouth)")
     ap.add_argument("--z-dim", type=int, default=100)
     ap.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256])
     ap.add_argument("--attributes", nargs="+", default=list(DEFAULT_ATTRIBUTES))
@@ -133,7 +136,16 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
                        aux_objective=args.aux_objective, flip_prob=args.flip_prob,
                        conditional_discriminator=args.conditional_d,
                        region=EDIT_REGIONS[args.region] if args.region else None,
-                       masked_edit=args.masked_edit)
+                       masked_edit=args.masked_edit, follows=follows(args.follows))
+
+
+def follows(pairs: list[str]) -> dict[str, tuple[str, ...]]:
+    """``--follows LEADER=FOLLOWER ...`` as ``ModelConfig.follows``."""
+    out: dict[str, tuple[str, ...]] = {}
+    for pair in pairs:
+        leader, _, follower = pair.partition("=")
+        out[leader] = (*out.get(leader, ()), follower)
+    return out
 
 
 def lr_factor(step: int, args: argparse.Namespace) -> float:
