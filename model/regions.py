@@ -157,10 +157,13 @@ def blend_in(drawn: np.ndarray, photo: np.ndarray, on: np.ndarray) -> np.ndarray
     """``drawn`` where ``on`` is set, blended into ``photo`` in the gradient domain (Poisson,
     ``cv2.seamlessClone``): the drawn pixels' detail with the photo's colour and light at the
     mask's edge. Falls back to ``drawn`` for masks that touch the patch border (no room to solve: a
-    region at the photo's edge)."""
+    region at the photo's edge) and for masks under 3 pixels across (OpenCV cannot solve them; a
+    speck needs no blend)."""
     ys, xs = np.nonzero(on)
     h, w = on.shape
     if ys.min() < 1 or xs.min() < 1 or ys.max() > h - 2 or xs.max() > w - 2:
+        return drawn
+    if ys.max() - ys.min() < 2 or xs.max() - xs.min() < 2:
         return drawn
     # seamlessClone centres the mask's bounding box on ``centre``: put it back where it is
     centre = (int(xs.min() + (xs.max() - xs.min() + 1) // 2), int(ys.min() + (ys.max() - ys.min() + 1) // 2))

@@ -13,7 +13,7 @@ from model.ifcvae import CheckpointError
 from model.pipeline import FaceEditor
 from model.preprocessing import EDIT_REGIONS, LANDMARK_TEMPLATE, crop_region
 from model.paste import crop_footprint
-from model.regions import RegionEditor, thin_parts
+from model.regions import RegionEditor, blend_in, thin_parts
 from tests.conftest import REPO
 from tests.test_train import train
 
@@ -127,6 +127,24 @@ def test_cut_reads_the_region_of_a_celeba_frame(celeba_tiny: Path) -> None:
     expected = crop_region(frame, EDIT_REGIONS["mouth"]).permute(1, 2, 0).numpy()
     assert cut.shape == expected.shape
     assert np.abs(cut.astype(int) - expected.astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 5), (5, 2), (3, 3), (12, 20)])
+def test_the_blend_takes_masks_of_any_size(shape: tuple[int, int]) -> None:
+    """A mask that opens a speck (it happens: one pixel over MASK_ON) is put in as drawn; larger
+    ones are blended into the photo around them."""
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)
+    drawn = np.full_like(photo, 200)
+    on = np.zeros((40, 60), np.uint8)
+    on[10:10 + shape[0], 20:20 + shape[1]] = 1
+    out = blend_in(drawn, photo, on)
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    inside = on > 0
+    if min(shape) < 3:
+        assert (out[inside] == 200).all()
+    else:
+        assert (out[~inside] == photo[~inside]).all() and not (out[inside] == 200).all()
 
 
 def test_thin_parts_are_frames_not_lenses() -> None:
