@@ -57,3 +57,32 @@ def test_training_runs_on_a_pack(packed: Path, tmp_path: Path) -> None:
                 "--z-dim", "8", "--batch-size", "2", "--no-progress", "--threads", "1"])
     assert IFcVAEGAN.load(out / "last").config.widths == (8, 16, 16, 32)
     assert "acc_Smiling" in (out / "val.csv").read_text()
+
+
+def test_a_region_pack_holds_that_region_and_nothing_else(celeba_tiny: Path, packed: Path, tmp_path: Path) -> None:
+    from model.preprocessing import EDIT_REGIONS
+
+    box = EDIT_REGIONS["mouth"]
+    mouths = pack(celeba_tiny, tmp_path / "mouth.npz", cache_dir=tmp_path / "cache", region="mouth")
+    folder, pk = CelebA(celeba_tiny, "train"), CelebA(mouths, "train")
+    assert pk.pack_region == box and pk.names == folder.names
+    a = load_crops(folder, 64, tmp_path / "cache", progress=False, region=box).float()
+    b = load_crops(pk, 64, progress=False, region=box).float()
+    assert a.shape == b.shape == (len(folder), 3, 64, 96)
+    assert 10 * torch.log10(255.0 ** 2 / (a - b).pow(2).mean()) > 30
+    with pytest.raises(ValueError, match="not whole-face crops"):
+        load_crops(pk, 64, progress=False)
+    with pytest.raises(ValueError, match="--region"):
+        load_crops(pk, 64, progress=False, region=EDIT_REGIONS["eyes"])
+    with pytest.raises(ValueError, match="holds whole-face crops"):
+        load_crops(CelebA(packed, "train"), 64, progress=False, region=box)
+
+
+@pytest.mark.slow
+def test_a_region_editor_trains_on_a_region_pack(celeba_tiny: Path, tmp_path: Path) -> None:
+    mouths = pack(celeba_tiny, tmp_path / "mouth.npz", cache_dir=tmp_path / "cache", region="mouth")
+    out = tmp_path / "run"
+    train_main(["--data", str(mouths), "--out", str(out), "--max-steps", "2", "--region", "mouth", "--masked-edit",
+                "--attributes", "Smiling", "--weight", "mask=10", "--widths", "8", "16", "16", "32", "--z-dim", "8",
+                "--batch-size", "2", "--no-progress", "--threads", "1"])
+    assert IFcVAEGAN.load(out / "last").config.image_shape == (64, 96)

@@ -39,8 +39,10 @@ class CelebA:
         if split not in SPLITS and split != "all":
             raise ValueError(f"split must be one of {[*SPLITS, 'all']}, got {split!r}")
         self.split = split
-        #: for a pack: its crop size and, per image of this split, the compressed crop
+        #: for a pack: its crop size, the region box its crops are of (None: whole-face crops) and, per
+        #: image of this split, the compressed crop
         self.pack_size: int | None = None
+        self.pack_region: tuple[int, ...] | None = None
         self.pack_images: list[bytes] = []
         if self.root.suffix == PACK_SUFFIX and self.root.is_file():
             self._read_pack()
@@ -72,6 +74,8 @@ class CelebA:
             ids = pack["identities"]
             self.identities = [int(ids[i]) for i in keep] if len(ids) else None
             self.pack_size = int(pack["size"])
+            region = pack.get("region", np.zeros(0, np.int64))  # packs without the key hold whole faces
+            self.pack_region = tuple(int(v) for v in region) if len(region) else None
             self.pack_images = [blob[offsets[i]:offsets[i + 1]].tobytes() for i in keep]
         except (KeyError, ValueError, OSError) as e:
             raise ValueError(f"{self.root} is not a CelebA pack (python -m training.pack): {e}") from e
@@ -119,15 +123,20 @@ def load_crops(celeba: CelebA, size: int, cache_dir: str | Path | None = None, w
     (a box of the CelebA frame) as ``N x 3 x H x W`` crops of that box at the frame's own resolution.
 
     Decoded once and kept as a ``.npy`` file in ``cache_dir`` (default: ``~/.cache/ifcvae``, see :func:`_default_cache`), keyed by the file list, crop and size, so later epochs and runs
-    never decode the JPEGs again. A pack's crops are decoded directly (no cache) and must have ``size``.
+    never decode the JPEGs again. A pack's crops are decoded directly (no cache) and must be the crops
+    asked for (``size``, or ``region``: ``python -m training.pack --region``).
     """
-    if celeba.pack_size is not None and region is not None:
-        raise ValueError(f"{celeba.root} is a pack of whole-face crops: a region editor trains on the CelebA folder")
     if celeba.pack_size is not None:
-        if celeba.pack_size != size:
+        if celeba.pack_region != (None if region is None else tuple(region)):
+            held = "whole-face crops" if celeba.pack_region is None else f"crops of the region {celeba.pack_region}"
+            want = "whole-face crops" if region is None else f"crops of the region {tuple(region)}"
+            raise ValueError(f"{celeba.root} holds {held}, not {want}: pack it again (python -m training.pack, "
+                             "--region for a region editor)")
+        if region is None and celeba.pack_size != size:
             raise ValueError(f"{celeba.root} holds {celeba.pack_size} px crops, not {size} px: pack it again "
                              f"with --size {size}")
-        crops = np.empty((len(celeba), 3, size, size), dtype=np.uint8)
+        shape = (size, size) if region is None else (region[3] - region[1], region[2] - region[0])
+        crops = np.empty((len(celeba), 3, *shape), dtype=np.uint8)
         for i, data in enumerate(tqdm(celeba.pack_images, desc=f"unpack {celeba.split}", disable=not progress)):
             crops[i] = _decode(data)
         return torch.from_numpy(crops)
