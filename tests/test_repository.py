@@ -23,7 +23,7 @@ IN_TRAINING = "weights/in_training/"
 #: the ablation. Anything else under results/ is an experiment folder.
 KEPT_RESULTS = ("results/weights_v3/user_level_focus/", "results/weights_v3/eye_check/",
                 "results/weights_v3/training_notes.md", "results/weights_v3/previous_v1_metrics.json",
-                "results/v3/README.md", "results/v3/run/", "results/ablation/")
+                "results/v3/README.md", "results/v3/run/", "results/ablation/", "results/regions/")
 #: ``--exclude`` of the Space's upload (``hf upload NAME/face-attribute-editor ... --repo-type space``)
 #: when no document states the command.
 SPACE_EXCLUDES = ("runs/*", "judge/*", "*.pyc", "weights/in_training/*")
