@@ -126,22 +126,21 @@ def load_crops(celeba: CelebA, size: int, cache_dir: str | Path | None = None, w
     never decode the JPEGs again. A pack's crops are decoded directly (no cache) and must be the crops
     asked for (``size``, or ``region``: ``python -m training.pack --region``).
     """
+    box = CROP_BOX if region is None else tuple(region)
+    shape = (size, size) if region is None else (box[3] - box[1], box[2] - box[0])
     if celeba.pack_size is not None:
-        if celeba.pack_region != (None if region is None else tuple(region)):
+        if celeba.pack_region != (None if region is None else box):
             held = "whole-face crops" if celeba.pack_region is None else f"crops of the region {celeba.pack_region}"
-            want = "whole-face crops" if region is None else f"crops of the region {tuple(region)}"
+            want = "whole-face crops" if region is None else f"crops of the region {box}"
             raise ValueError(f"{celeba.root} holds {held}, not {want}: pack it again (python -m training.pack, "
                              "--region for a region editor)")
         if region is None and celeba.pack_size != size:
             raise ValueError(f"{celeba.root} holds {celeba.pack_size} px crops, not {size} px: pack it again "
                              f"with --size {size}")
-        shape = (size, size) if region is None else (region[3] - region[1], region[2] - region[0])
         crops = np.empty((len(celeba), 3, *shape), dtype=np.uint8)
         for i, data in enumerate(tqdm(celeba.pack_images, desc=f"unpack {celeba.split}", disable=not progress)):
             crops[i] = _decode(data)
         return torch.from_numpy(crops)
-    box = CROP_BOX if region is None else tuple(region)
-    shape = (size, size) if region is None else (box[3] - box[1], box[2] - box[0])
     label = f"{size}px" if region is None else f"{shape[0]}x{shape[1]}px"
     key = hashlib.sha1(f"{celeba.names}|{box}|{size if region is None else label}".encode()).hexdigest()[:16]
     cache = Path(cache_dir) if cache_dir else _default_cache()
