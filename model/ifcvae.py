@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from .config import ModelConfig
-from .networks import AttributeCritic, AuxNet, Decoder, Discriminator, Encoder, MaskNet
+from .networks import AttributeCritic, AuxNet, Decoder, Discriminator, Encoder, MaskNet, warp
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -22,6 +22,24 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded: missing files, pickle files, or a config that does not fit."""
+
+
+class MaskedParts(NamedTuple):
+    """A masked editor's edit of a batch and what it is made of (``B x C x H x W``; ``flow``, the
+    displacement field in pixels, None for an editor without ``config.warp``)."""
+
+    reconstruction: torch.Tensor
+    decoded: torch.Tensor
+    mask: torch.Tensor
+    flow: torch.Tensor | None
+    composite: torch.Tensor
+
+
+def composite(images: torch.Tensor, decoded: torch.Tensor, mask: torch.Tensor, flow: torch.Tensor | None
+              ) -> torch.Tensor:
+    """A masked edit: ``decoded`` where ``mask`` is on, ``images`` (moved by ``flow``) where it is off."""
+    base = images if flow is None else warp(images, flow)
+    return mask * decoded + (1 - mask) * base
 
 
 class IFcVAEGAN(
@@ -105,16 +123,17 @@ class IFcVAEGAN(
                     decode: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """A masked editor's edit: (the decoded edit, the mask ``B x 1 x H x W``, the composite: the
-        decoded edit where the mask is on, the input's own pixels where it is off). ``decode``: draws
-        (z, y) instead of the shared decoder (per-face tuned decoders, ``model.tuning``)."""
-        return self.masked_parts(images, changes, decode)[1:]
+        decoded edit where the mask is on, the input's own pixels (moved by the displacement field
+        of a ``config.warp`` editor) where it is off). ``decode``: draws (z, y) instead of the shared
+        decoder (per-face tuned decoders, ``model.tuning``)."""
+        parts = self.masked_parts(images, changes, decode)
+        return parts.decoded, parts.mask, parts.composite
 
     @torch.no_grad()
     def masked_parts(self, images: torch.Tensor, changes: Mapping[str, float],
-                     decode: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
-                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """:meth:`masked_edit` with the reconstruction it reads first: (reconstruction, decoded edit,
-        mask, composite), from one encoding."""
+                     decode: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> "MaskedParts":
+        """:meth:`masked_edit` with the reconstruction it reads first and the displacement field,
+        from one encoding."""
         if self.mask_net is None:
             raise ValueError("this checkpoint has no mask head (config.masked_edit is off)")
         decode = decode or self.decode
@@ -122,8 +141,8 @@ class IFcVAEGAN(
         y_hat = torch.sigmoid(logits)
         y = self.attribute_values(y_hat, changes)
         reconstruction, decoded = decode(mu, y_hat), decode(mu, y)
-        mask = self.mask_net(images, reconstruction, decoded, y, y_hat)
-        return reconstruction, decoded, mask, mask * decoded + (1 - mask) * images
+        mask, flow = self.mask_net(images, reconstruction, decoded, y, y_hat)
+        return MaskedParts(reconstruction, decoded, mask, flow, composite(images, decoded, mask, flow))
 
     @torch.no_grad()
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:

@@ -383,7 +383,8 @@ class FaceEditor:
                                None if tuned is None else [tuned[i] for i in faces])
             fill = any(a in FILL_ON_REMOVAL and v < 0.5 for a, v in own.items())
             for k, i in enumerate(faces):
-                editor.paste(image, analysis.faces[i].face.landmarks, edit.decoded[k], edit.mask[k], fill)
+                editor.paste(image, analysis.faces[i].face.landmarks, edit.decoded[k], edit.mask[k], fill,
+                             None if edit.flow is None else edit.flow[k])
             edits.append(edit)
         return image, edited, edits
 

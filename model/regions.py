@@ -5,7 +5,9 @@ A region editor is an :class:`~model.ifcvae.IFcVAEGAN` whose config names a ``re
 the CelebA frame, ``model.preprocessing.EDIT_REGIONS``) and has a mask head. For each face the
 photo is warped into the CelebA frame once (``model.faces.frame_transform``); every region editor
 cuts its box from that same alignment. The decoded region and its mask are then mapped back into
-the photo at the face's own resolution; where the mask is off, the photo keeps its own pixels.
+the photo at the face's own resolution; where the mask is off, the photo keeps its own pixels
+(moved by the editor's displacement field, for an editor with ``config.warp``: the photo's own
+mouth corners lifted, at the photo's resolution).
 Where it is on, the decoded pixels are blended in the gradient domain (OpenCV's ``seamlessClone``),
 so their colour and light follow the photo around them; when an attribute of
 :data:`FILL_ON_REMOVAL` is removed, the thin parts of the mask (frames) are filled from the photo's
@@ -53,6 +55,8 @@ class RegionEdit:
     decoded: torch.Tensor
     mask: torch.Tensor
     composite: torch.Tensor
+    #: The displacement field (``n x 2 x H x W``, region pixels) of an editor with ``config.warp``.
+    flow: torch.Tensor | None = None
 
 
 class RegionEditor:
@@ -114,18 +118,22 @@ class RegionEditor:
         x = to_model_input(crops)
         own = {a: v for a, v in changes.items() if a in self.attributes}
         decode = None if decoders is None else (lambda mu, y: decode_each(decoders, mu, y))
-        return RegionEdit(self.name, x, *self.model.masked_parts(x, own, decode))
+        parts = self.model.masked_parts(x, own, decode)
+        return RegionEdit(self.name, x, parts.reconstruction, parts.decoded, parts.mask, parts.composite, parts.flow)
 
     def paste(self, photo: np.ndarray, landmarks: np.ndarray, decoded: torch.Tensor, mask: torch.Tensor,
-              fill: bool) -> None:
+              fill: bool, flow: torch.Tensor | None = None) -> None:
         """Put one face's decoded region (``3 x H x W``) into ``photo`` (``H x W x 3`` uint8, in place)
         where its ``mask`` (``1 x H x W``) is on, at the face's own resolution; ``fill``: the mask's
-        thin parts are filled from the photo's neighbourhood instead (a removal of glasses)."""
+        thin parts are filled from the photo's neighbourhood instead (a removal of glasses);
+        ``flow`` (``2 x H x W``, region pixels): the photo's own pixels are first moved by it."""
         scale = max(1.0, photo_per_frame(landmarks))
         h, w = self.model.config.image_shape
         size = (round(w * scale), round(h * scale))
-        layers = np.dstack([decoded.permute(1, 2, 0).float().numpy() * 255.0, mask[0].float().numpy()])
-        layers = cv2.resize(layers, size, interpolation=cv2.INTER_CUBIC)
+        channels = [decoded.permute(1, 2, 0).float().numpy() * 255.0, mask[0].float().numpy()]
+        if flow is not None:
+            channels.append(flow.permute(1, 2, 0).float().numpy() * scale)
+        layers = cv2.resize(np.dstack(channels), size, interpolation=cv2.INTER_CUBIC)
         to_region = self.matrix(landmarks, scale)
         box = crop_footprint(to_region, size, photo.shape)
         if box is None:
@@ -139,10 +147,12 @@ class RegionEditor:
         shift[:, 2] += shift[:, :2] @ np.array([x0, y0], dtype=np.float64)
         warped = cv2.warpAffine(layers, shift, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        patch = photo[y0:y1, x0:x1]
+        patch = photo[y0:y1, x0:x1] if flow is None else moved(photo, (x0, y0, x1, y1), warped[..., 4:6],
+                                                               to_region[:, :2])
         alpha = warped[..., 3].clip(0, 1)
         on = (alpha > MASK_ON).astype(np.uint8)
         if not on.any():
+            photo[y0:y1, x0:x1] = patch
             return
         drawn = blend_in(np.clip(warped[..., :3], 0, 255).astype(np.uint8), patch, on)
         if fill:
@@ -151,6 +161,18 @@ class RegionEditor:
             drawn = np.where(thin[..., None] > 0, filled, drawn)
         out = patch.astype(np.float32) * (1 - alpha[..., None]) + drawn.astype(np.float32) * alpha[..., None]
         photo[y0:y1, x0:x1] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def moved(photo: np.ndarray, box: tuple[int, int, int, int], flow: np.ndarray, to_region: np.ndarray) -> np.ndarray:
+    """The ``box`` (x0, y0, x1, y1) of ``photo`` with each pixel taken from where a region's
+    displacement field points: ``flow`` (``box``'s ``h x w x 2``) is in region pixels, mapped into
+    photo pixels by the inverse of ``to_region`` (the 2 x 2 linear part of photo -> region)."""
+    x0, y0, x1, y1 = box
+    d = flow.reshape(-1, 2) @ np.linalg.inv(to_region).T
+    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    map_x = xs + d[:, 0].reshape(xs.shape).astype(np.float32)
+    map_y = ys + d[:, 1].reshape(ys.shape).astype(np.float32)
+    return cv2.remap(photo, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def blend_in(drawn: np.ndarray, photo: np.ndarray, on: np.ndarray) -> np.ndarray:

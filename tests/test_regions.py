@@ -262,3 +262,99 @@ def test_region_sheet_shows_each_way_side_by_side(region_weights: Path, celeba_t
     with Image.open(out) as im:
         assert im.width > len(COLUMNS) * 178 and im.height > 2 * 218  # Smiling on and off, one face each
     assert region_sheet(["--weights", str(REPO / "weights"), "--data", str(celeba_tiny), "--out", str(out)]) == 1
+
+
+def test_a_mirrored_mask_and_field_are_left_right_symmetric() -> None:
+    torch.manual_seed(0)
+    cfg = ModelConfig(region=EDIT_REGIONS["mouth"], attributes=("Smiling",), mirror_mask=True, warp=True,
+                      **SMALL)
+    model = IFcVAEGAN(cfg).eval()
+    with torch.no_grad():
+        torch.nn.init.normal_(model.mask_net.shift.weight, std=0.5)
+    x = torch.rand(2, 3, 64, 96)
+    parts = model.masked_parts(x, {"Smiling": 1.0})
+    assert torch.equal(parts.mask, parts.mask.flip(-1))
+    assert torch.allclose(parts.flow[:, 0], -parts.flow[:, 0].flip(-1), atol=1e-5)
+    assert torch.allclose(parts.flow[:, 1], parts.flow[:, 1].flip(-1), atol=1e-5)
+    assert parts.flow.abs().max() > 0.1
+    # the field fades to nothing at the region's edge and stays within MAX_SHIFT
+    from model.networks import MAX_SHIFT
+    assert parts.flow[..., 0].abs().max() == 0 and parts.flow[..., -1, :].abs().max() == 0
+    assert parts.flow.abs().max() <= MAX_SHIFT
+    with pytest.raises(ValueError, match="mirror_mask needs the mask head"):
+        ModelConfig(mirror_mask=True)
+    with pytest.raises(ValueError, match="warp term needs"):
+        ModelConfig(region=EDIT_REGIONS["mouth"], masked_edit=True, loss_weights={"warp": 1.0})
+
+
+def test_a_warp_editor_moves_the_inputs_own_pixels_where_the_mask_is_off() -> None:
+    from model.ifcvae import composite
+    from model.networks import warp
+
+    x = torch.rand(1, 3, 64, 96)
+    flow = torch.zeros(1, 2, 64, 96)
+    flow[:, 0] = 3.0  # every pixel taken from 3 pixels to its right
+    assert torch.allclose(warp(x, flow)[..., :, :90], x[..., :, 3:93], atol=1e-5)
+    flow[:, 0], flow[:, 1] = 0.0, -2.0  # from 2 pixels above
+    assert torch.allclose(warp(x, flow)[..., 2:, :], x[..., :-2, :], atol=1e-5)
+    closed = torch.zeros(1, 1, 64, 96)
+    assert torch.allclose(composite(x, torch.zeros_like(x), closed, flow), warp(x, flow))
+    assert torch.allclose(composite(x, torch.zeros_like(x), closed, None), x)
+    # a fresh field is none at all: the edit is the plain masked edit
+    model = IFcVAEGAN(ModelConfig(region=EDIT_REGIONS["mouth"], attributes=("Smiling",), warp=True, **SMALL)).eval()
+    parts = model.masked_parts(x, {"Smiling": 1.0})
+    assert torch.count_nonzero(parts.flow) == 0
+    assert torch.allclose(parts.composite, parts.mask * parts.decoded + (1 - parts.mask) * x, atol=1e-5)
+
+
+def test_the_warp_term_trains_the_field_and_init_starts_it_fresh(tmp_path: Path) -> None:
+    from model.losses import encoder_decoder_losses
+    from training.train import init_from
+
+    weights = {"edit_cls": 1.0, "edit_gan": 1.0, "mask": 10.0, "warp": 5.0}
+    torch.manual_seed(0)
+    model = IFcVAEGAN(ModelConfig(region=EDIT_REGIONS["mouth"], attributes=("Smiling",), warp=True,
+                                  **{**SMALL, "loss_weights": weights})).train()
+    x, y = torch.rand(4, 3, 64, 96), torch.tensor([[0.0], [1.0], [0.0], [1.0]])
+    total, terms, _ = encoder_decoder_losses(model, x, y)
+    assert "warp" in terms
+    total.backward()
+    assert model.mask_net.shift.weight.grad.abs().sum() > 0
+    # a checkpoint without the field starts one that moves nothing
+    plain = region_model("mouth", ("Smiling",))
+    plain.save_pretrained(tmp_path / "plain")
+    init_from(model, str(tmp_path / "plain"))
+    assert torch.equal(model.mask_net.out.weight, plain.mask_net.out.weight)
+
+
+def test_paste_moves_the_photos_own_pixels_by_the_field(region_weights: Path, face_detector, tmp_path: Path) -> None:
+    """The field moves the photo's own pixels at the photo's resolution, in the direction it says in
+    the region (here: up), and a closed mask draws nothing."""
+    folder = tmp_path / "w"
+    shutil.copytree(region_weights, folder)
+    region_model("mouth", ("Smiling",), mask_bias=-30.0).save_pretrained(folder / "mouth")
+    editor = FaceEditor.load(str(folder))
+    editor.detector = face_detector
+    photo = Image.open(REPO / "examples" / "portrait.jpg").convert("RGB")
+    analysis = editor.analyze(photo)
+    mouth = editor.owner["Smiling"]
+    landmarks = analysis.faces[0].face.landmarks
+    stripes = np.zeros_like(analysis.image)
+    stripes[::8] = 255  # horizontal lines every 8 photo pixels
+    closed = torch.zeros((1, 64, 96))
+    flow = torch.zeros((2, 64, 96))
+    flow[1, 16:48, 24:72] = 2.0  # take from 2 region pixels below: content moves up
+    moved = stripes.copy()
+    mouth.paste(moved, landmarks, torch.zeros((3, 64, 96)), closed, fill=False, flow=flow)
+    assert not np.array_equal(moved, stripes)
+    unmoved = stripes.copy()
+    mouth.paste(unmoved, landmarks, torch.zeros((3, 64, 96)), closed, fill=False, flow=torch.zeros((2, 64, 96)))
+    assert np.array_equal(unmoved, stripes)
+    # at the region's centre the lines sit higher by about 2 region pixels times the photo's scale
+    centre = mouth.matrix(landmarks)
+    cx, cy = (np.linalg.inv(np.vstack([centre, [0, 0, 1]])) @ np.array([48.0, 32.0, 1.0]))[:2]
+    col = moved[int(cy) - 30:int(cy) + 30, int(cx), 0].astype(int)
+    ref = stripes[int(cy) - 30:int(cy) + 30, int(cx), 0].astype(int)
+    shift = min(range(0, 8), key=lambda s: np.abs(np.roll(ref, -s) - col)[:50].sum())
+    from model.faces import photo_per_frame
+    assert abs(shift - 2.0 * photo_per_frame(landmarks)) <= 1.5  # photo pixels per frame pixel

@@ -47,7 +47,7 @@ def decoded_rows(model: IFcVAEGAN, x: torch.Tensor, tune_steps: int = 0) -> list
         if model.mask_net is None:
             rows.append((f"{name} flipped", flipped))
             continue
-        composite, mask = masked_composite(model, x.float(), rec, flipped, y, p)
+        composite, mask, _ = masked_composite(model, x.float(), rec, flipped, y, p)
         rows += [(f"{name} flipped", composite.float()), (f"{name} decoded", flipped),
                  (f"{name} mask", mask.float().expand(-1, 3, -1, -1))]
     model.train(was_training)

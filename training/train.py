@@ -72,6 +72,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--masked-edit", action="store_true",
                     help="a region editor with a mask head: edits keep the input's pixels where the mask is off "
                          "(the mask term's weight: --weight mask=W)")
+    ap.add_argument("--mirror-mask", action="store_true",
+                    help="the mask is left-right symmetric (its union with its mirror image): one lens or one "
+                         "mouth corner opened opens the other")
+    ap.add_argument("--warp", action="store_true",
+                    help="the mask head also moves the input's own pixels (a displacement field; its cost: "
+                         "--weight warp=W), and draws only where the mask is on")
     ap.add_argument("--follows", nargs="+", default=[], metavar="LEADER=FOLLOWER",
                     help="editing only: an edit that sets LEADER and leaves FOLLOWER alone sets FOLLOWER to the "
                          "same value (e.g. Smiling=Mouth_Slightly_Open: an added smile opens the mouth)")
@@ -136,7 +142,8 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
                        aux_objective=args.aux_objective, flip_prob=args.flip_prob,
                        conditional_discriminator=args.conditional_d,
                        region=EDIT_REGIONS[args.region] if args.region else None,
-                       masked_edit=args.masked_edit, follows=follows(args.follows))
+                       masked_edit=args.masked_edit, mirror_mask=args.mirror_mask, warp=args.warp,
+                       follows=follows(args.follows))
 
 
 def follows(pairs: list[str]) -> dict[str, tuple[str, ...]]:
@@ -183,12 +190,13 @@ def run_args(args: argparse.Namespace, lead: bool) -> argparse.Namespace:
 
 
 #: Parts of a model that ``--init`` may start fresh when the checkpoint lacks them.
-OPTIONAL_PARTS = ("critic.", "local_critic.", "discriminator.embed.")
+OPTIONAL_PARTS = ("critic.", "local_critic.", "discriminator.embed.", "mask_net.shift.")
 
 
 def init_from(model: IFcVAEGAN, checkpoint: str) -> None:
     """Copy a checkpoint's weights into ``model``; only the optional parts the checkpoint lacks (the
-    attribute critic, the local critic, a conditional discriminator's embedding) stay fresh. A checkpoint at a smaller
+    attribute critic, the local critic, a conditional discriminator's embedding, a mask head's displacement
+    field) stay fresh. A checkpoint at a smaller
     image size starts the inner blocks of a grown model (``training.grow``); its outer blocks stay fresh."""
     source = IFcVAEGAN.load(checkpoint)
     start, own = source.state_dict(), model.state_dict()
