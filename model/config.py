@@ -29,7 +29,7 @@ AUX_OBJECTIVES: tuple[str, ...] = ("negated_bce", "confusion", "balanced")
 
 #: Names of the loss terms; each has a weight in :attr:`ModelConfig.loss_weights`.
 LOSS_TERMS: tuple[str, ...] = ("rec", "kl", "cls", "cls_rec", "aux", "gan", "rec_feat", "edit_cls", "edit_gan",
-                               "edit_change", "edit_local", "z_gap", "mask", "warp")
+                               "edit_change", "edit_local", "z_gap", "mask")
 
 
 def default_loss_weights() -> dict[str, float]:
@@ -62,16 +62,13 @@ def default_loss_weights() -> dict[str, float]:
     ``mask`` (a region editor's, ``ModelConfig.region``): the mask head says where an edit applies and
     the edit keeps the input's own pixels elsewhere; this term is the mask's mean (change as few pixels
     as the edit needs) plus its total variation (in one piece, not speckles), on the flipped pass.
-    ``warp`` (a region editor with ``ModelConfig.warp``): the displacement field's mean length in
-    pixels plus its total variation, on the flipped pass: moving the photo's own pixels costs less
-    than redrawing them, but is not free.
 
     Setting a weight to 0 removes the term (and the network it needs is not run). Measured effects
     of the weights are recorded with the runs that measured them (``results/``), not here.
     """
     return {"rec": 1.0, "kl": 1.0, "cls": 1000.0, "cls_rec": 1000.0, "aux": 100.0, "gan": 20.0,
             "rec_feat": 0.0, "edit_cls": 0.0, "edit_gan": 0.0, "edit_change": 0.0, "edit_local": 0.0, "z_gap": 0.0,
-            "mask": 0.0, "warp": 0.0}
+            "mask": 0.0}
 
 
 @dataclass
@@ -103,10 +100,9 @@ class ModelConfig:
     #: edit that opens one lens or one mouth corner opens the other as well. For regions centred on
     #: the face's axis (``model.preprocessing.EDIT_REGIONS``).
     mirror_mask: bool = False
-    #: Whether the mask head also says how to move the input's own pixels (a displacement field, at
-    #: most ``model.networks.MAX_SHIFT`` pixels, fading to none at the region's edge): an edit is then
-    #: the decoded image where the mask is on and the input, moved, where it is off (a smile lifts
-    #: the photo's own mouth corners and draws only what is new).
+    #: Editing only: whether an edit moves the input's own pixels along the optical flow from the
+    #: reconstruction to the decoded edit (``model.motion``) and draws only where that move leaves
+    #: the decoded edit unexplained (a smile lifts the photo's own lips and draws the teeth).
     warp: bool = False
     #: Attributes that go with another in an edit: when an edit sets the key and leaves the listed
     #: attributes alone, they take the same value (a smile the mouth editor adds opens the mouth, as
@@ -152,8 +148,6 @@ class ModelConfig:
         for option in ("mirror_mask", "warp"):
             if getattr(self, option) and not self.masked_edit:
                 raise ValueError(f"{option} needs the mask head (masked_edit)")
-        if self.loss_weights["warp"] and not self.warp:
-            raise ValueError("the warp term needs the displacement field (warp)")
         down = 2 ** len(self.widths)
         for side in self.image_shape:
             if side % down or side < down:

@@ -13,7 +13,8 @@ from safetensors.torch import load_file
 from torch import nn
 
 from .config import ModelConfig
-from .networks import AttributeCritic, AuxNet, Decoder, Discriminator, Encoder, MaskNet, warp
+from .motion import moved_edit, warp
+from .networks import AttributeCritic, AuxNet, Decoder, Discriminator, Encoder, MaskNet
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -25,8 +26,8 @@ class CheckpointError(ValueError):
 
 
 class MaskedParts(NamedTuple):
-    """A masked editor's edit of a batch and what it is made of (``B x C x H x W``; ``flow``, the
-    displacement field in pixels, None for an editor without ``config.warp``)."""
+    """A masked editor's edit of a batch and what it is made of (``B x C x H x W``; ``flow``, the move
+    of the input's own pixels in pixels (x, y), None for an editor without ``config.warp``)."""
 
     reconstruction: torch.Tensor
     decoded: torch.Tensor
@@ -132,8 +133,9 @@ class IFcVAEGAN(
     @torch.no_grad()
     def masked_parts(self, images: torch.Tensor, changes: Mapping[str, float],
                      decode: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> "MaskedParts":
-        """:meth:`masked_edit` with the reconstruction it reads first and the displacement field,
-        from one encoding."""
+        """:meth:`masked_edit` with the reconstruction it reads first, from one encoding; for a
+        ``config.warp`` editor, with the flow that moves the input (``model.motion``) and the mask
+        kept to what that move leaves unexplained."""
         if self.mask_net is None:
             raise ValueError("this checkpoint has no mask head (config.masked_edit is off)")
         decode = decode or self.decode
@@ -141,7 +143,9 @@ class IFcVAEGAN(
         y_hat = torch.sigmoid(logits)
         y = self.attribute_values(y_hat, changes)
         reconstruction, decoded = decode(mu, y_hat), decode(mu, y)
-        mask, flow = self.mask_net(images, reconstruction, decoded, y, y_hat)
+        mask, flow = self.mask_net(images, reconstruction, decoded, y, y_hat), None
+        if self.config.warp:
+            flow, mask = moved_edit(reconstruction, decoded, mask)
         return MaskedParts(reconstruction, decoded, mask, flow, composite(images, decoded, mask, flow))
 
     @torch.no_grad()

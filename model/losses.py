@@ -13,7 +13,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .ifcvae import IFcVAEGAN, composite
+from .ifcvae import IFcVAEGAN
 from .paste import ellipse_mask
 
 #: Where on the aligned crop ``edit_local``'s critic looks for each attribute, as a (centre, semi-axes)
@@ -106,12 +106,10 @@ def encoder_decoder_losses(model: IFcVAEGAN, x: torch.Tensor, y: torch.Tensor,
         judged = [x_edit]
         if model.mask_net is not None:
             outputs["x_flip"] = x_edit
-            x_edit, mask, flow = masked_composite(model, x, x_rec, x_edit, y_drawn, y_hat)
+            x_edit, mask = masked_composite(model, x, x_rec, x_edit, y_drawn, y_hat)
             judged.append(x_edit)
             if w["mask"]:
                 terms["mask"] = mask_cost(mask) * scales.get("mask", 1.0)
-            if w["warp"]:
-                terms["warp"] = warp_cost(flow)
         outputs["x_edit"], outputs["y_edit"] = x_edit, y_drawn
         if w["edit_cls"]:
             with frozen(model.critic):
@@ -205,14 +203,12 @@ def flipped_edit(model: IFcVAEGAN, z: torch.Tensor, y_hat: torch.Tensor, y: torc
 
 
 def masked_composite(model: IFcVAEGAN, x: torch.Tensor, x_rec: torch.Tensor, x_flip: torch.Tensor,
-                     y_drawn: torch.Tensor, y_hat: torch.Tensor
-                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+                     y_drawn: torch.Tensor, y_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """A masked editor's training edit: the mask head reads the input, the (detached) decodings
-    and the attribute change; the edit is the decoded flip where the mask is on and the input
-    (moved by the displacement field, for a ``config.warp`` editor) where it is off. Returns
-    (composite, mask, field or None)."""
-    mask, flow = model.mask_net(x, x_rec.detach(), x_flip.detach(), y_drawn, y_hat)
-    return composite(x, x_flip, mask, flow), mask, flow
+    and the attribute change; the edit is the decoded flip where the mask is on and the input where
+    it is off. Returns (composite, mask)."""
+    mask = model.mask_net(x, x_rec.detach(), x_flip.detach(), y_drawn, y_hat)
+    return mask * x_flip + (1 - mask) * x, mask
 
 
 def mask_cost(mask: torch.Tensor) -> torch.Tensor:
@@ -221,14 +217,6 @@ def mask_cost(mask: torch.Tensor) -> torch.Tensor:
     m = mask.float()
     tv = (m[..., 1:, :] - m[..., :-1, :]).abs().mean() + (m[..., :, 1:] - m[..., :, :-1]).abs().mean()
     return m.mean() + tv
-
-
-def warp_cost(flow: torch.Tensor) -> torch.Tensor:
-    """The ``warp`` term: the displacement field's mean length (pixels) plus its total variation,
-    so that an edit moves few pixels, little and smoothly."""
-    f = flow.float()
-    tv = (f[..., 1:, :] - f[..., :-1, :]).abs().mean() + (f[..., :, 1:] - f[..., :, :-1]).abs().mean()
-    return f.pow(2).sum(1).add(1e-6).sqrt().mean() + tv
 
 
 @contextmanager

@@ -144,24 +144,15 @@ class AttributeCritic(nn.Module):
         return self.net(x)
 
 
-#: The largest shift of the displacement field (``ModelConfig.warp``), in pixels of the region.
-MAX_SHIFT: float = 8.0
-#: Pixels over which the displacement field fades to nothing at the region's edges, so that the
-#: moved pixels meet the photo around the region without a seam.
-SHIFT_FADE: int = 8
-
-
 class MaskNet(nn.Module):
     """Where a region editor's edit applies: (input, its reconstruction, the decoded edit, the
-    attribute values drawn and the encoder's reading) -> (mask ``N x 1 x H x W`` in [0, 1], and with
-    ``config.warp`` a displacement field ``N x 2 x H x W`` in pixels (x, y), else None).
+    attribute values drawn and the encoder's reading) -> mask ``N x 1 x H x W`` in [0, 1].
 
     A small U-Net at half the image's resolution (a mask is smooth), upsampled bilinearly. It sees
     the photo (what is there now), both decodings (where the decoder changes something) and the
-    attribute change asked for, so an unchanged attribute can leave the mask closed. The mask
-    starts nearly closed (bias -3), the field at none (zero weights). With ``config.mirror_mask`` the
-    mask is the union of what the head says and its left-right mirror image, and the field is
-    made mirror-symmetric.
+    attribute change asked for, so an unchanged attribute can leave the mask closed. The output
+    starts nearly closed (bias -3). With ``config.mirror_mask`` the mask is the union of what the
+    head says and its left-right mirror image.
     """
 
     def __init__(self, cfg: ModelConfig, width: int = 16) -> None:
@@ -176,14 +167,9 @@ class MaskNet(nn.Module):
         self.out = nn.Conv2d(width, 1, 3, padding=1)
         nn.init.constant_(self.out.bias, -3.0)
         self.mirror = cfg.mirror_mask
-        self.shift = nn.Conv2d(width, 2, 3, padding=1) if cfg.warp else None
-        if self.shift is not None:
-            nn.init.zeros_(self.shift.weight)
-            nn.init.zeros_(self.shift.bias)
-            self.register_buffer("fade", edge_fade(cfg.image_shape), persistent=False)
 
     def forward(self, x: torch.Tensor, x_rec: torch.Tensor, x_edit: torch.Tensor, y_drawn: torch.Tensor,
-                y_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+                y_hat: torch.Tensor) -> torch.Tensor:
         n, _, h, w = x.shape
         ys = torch.cat([y_drawn, y_drawn - y_hat], dim=1).to(x.dtype)[:, :, None, None].expand(-1, -1, h, w)
         h0 = self.inp(torch.cat([x, x_rec.to(x.dtype), x_edit.to(x.dtype), ys], dim=1))
@@ -195,35 +181,4 @@ class MaskNet(nn.Module):
         u = self.up1(torch.cat([u, h0], dim=1))
         mask = torch.sigmoid(nn.functional.interpolate(self.out(u), size=(h, w), mode="bilinear",
                                                        align_corners=False))
-        if self.mirror:
-            mask = torch.maximum(mask, mask.flip(-1))
-        if self.shift is None:
-            return mask, None
-        flow = nn.functional.interpolate(self.shift(u), size=(h, w), mode="bilinear", align_corners=False)
-        flow = MAX_SHIFT * torch.tanh(flow) * self.fade.to(flow.dtype)
-        if self.mirror:  # a mirrored field: x-shifts change sign under the mirror
-            sign = torch.tensor([-1.0, 1.0], dtype=flow.dtype, device=flow.device)[:, None, None]
-            flow = 0.5 * (flow + flow.flip(-1) * sign)
-        return mask, flow
-
-
-def edge_fade(shape: tuple[int, int], fade: int = SHIFT_FADE) -> torch.Tensor:
-    """``H x W`` window: 1 inside, falling linearly to 0 (at the outermost pixels) over ``fade``
-    pixels at each edge."""
-    def ramp(n: int) -> torch.Tensor:
-        i = torch.arange(n, dtype=torch.float32)
-        return (torch.minimum(i, n - 1 - i) / fade).clamp(0, 1)
-    return ramp(shape[0])[:, None] * ramp(shape[1])[None, :]
-
-
-def warp(images: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """``images`` (``N x C x H x W``) with each pixel taken from where ``flow`` (``N x 2 x H x W``, in
-    pixels (x, y)) points: out[p] = images[p + flow[p]] (bilinear, the border repeated)."""
-    n, _, h, w = images.shape
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=flow.dtype, device=flow.device),
-                            torch.arange(w, dtype=flow.dtype, device=flow.device), indexing="ij")
-    gx = (2 * (xs + flow[:, 0]) + 1) / w - 1  # pixel centres, align_corners=False
-    gy = (2 * (ys + flow[:, 1]) + 1) / h - 1
-    grid = torch.stack([gx, gy], dim=-1)
-    return nn.functional.grid_sample(images, grid.to(images.dtype), mode="bilinear", padding_mode="border",
-                                     align_corners=False)
+        return torch.maximum(mask, mask.flip(-1)) if self.mirror else mask

@@ -31,7 +31,7 @@ DIRECTION_NAMES = {"on": "off → on", "off": "on → off"}
 
 def validation_section(run: dict[str, Any] | None, attributes: tuple[str, ...]) -> str:
     """The last validation row: the encoder's accuracy, the critic's reading of the edits, the
-    share of the region the mask opens, the z-probe, and for a warp editor the field's largest shift."""
+    share of the region the mask opens, the z-probe."""
     rows = run["validation"] if run else []
     if not rows:
         return f"Validation: {NOT_MEASURED}."
@@ -40,16 +40,10 @@ def validation_section(run: dict[str, Any] | None, attributes: tuple[str, ...]) 
     def cell(key: str) -> str:
         return pct(float(last[key])) if last.get(key) not in (None, "", "nan") else "–"
 
-    shifts = any(last.get(f"shift_{a}") not in (None, "", "nan") for a in attributes)  # a warp editor
     head = "| attribute | encoder accuracy | critic reads the edit | mask opens | z-probe (0.5: nothing) |"
-    lines = [head + (" largest shift of the field |" if shifts else ""),
-             "| --- | --- | --- | --- | --- |" + (" --- |" if shifts else "")]
-    for a in attributes:
-        line = f"| {a} | {cell(f'acc_{a}')} | {cell(f'edit_{a}')} | {cell(f'mask_{a}')} | {cell(f'probe_{a}')} |"
-        if shifts:
-            shift = last.get(f"shift_{a}")
-            line += f" {float(shift):.1f} px |" if shift not in (None, "", "nan") else " – |"
-        lines.append(line)
+    lines = [head, "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {a} | {cell(f'acc_{a}')} | {cell(f'edit_{a}')} | {cell(f'mask_{a}')} | {cell(f'probe_{a}')} |"
+              for a in attributes]
     return (f"After epoch {last['epoch']} (step {int(last['step']):,}), on the first validation images of the run:\n\n"
             + "\n".join(lines))
 

@@ -40,21 +40,3 @@ def test_sheet_has_a_label_margin_and_one_tile_per_face_and_row(weights_dir: Pat
     first = sheet.crop((LABEL_WIDTH + 1, 1, LABEL_WIDTH + 65, 65))
     expected = (x[0].permute(1, 2, 0) * 255).round().to(torch.uint8)
     assert torch.equal(torch.from_numpy(np.array(first)), expected)
-
-
-def test_a_warp_editor_shows_its_composite_drawing_mask_and_moved_input() -> None:
-    from model import ModelConfig
-    from model.networks import warp
-    from model.preprocessing import EDIT_REGIONS
-
-    torch.manual_seed(0)
-    model = IFcVAEGAN(ModelConfig(region=EDIT_REGIONS["mouth"], attributes=("Smiling",), masked_edit=True,
-                                  warp=True, widths=(8, 16, 16, 32), z_dim=8, aux_hidden=16)).eval()
-    with torch.no_grad():
-        torch.nn.init.normal_(model.mask_net.shift.weight, std=0.5)
-    x = torch.rand(2, 3, 64, 96)
-    rows = dict(decoded_rows(model, x))
-    assert list(rows)[2:] == ["Smiling flipped", "Smiling decoded", "Smiling mask", "Smiling moved"]
-    assert not torch.allclose(rows["Smiling moved"], x, atol=1e-3)  # the field moves the input's pixels
-    flow = model.masked_parts(x, {"Smiling": float(torch.sigmoid(model.encode(x)[2])[0, 0] <= 0.5)}).flow
-    assert torch.allclose(rows["Smiling moved"][:1], warp(x, flow)[:1], atol=1e-5)

@@ -103,11 +103,9 @@ def test_unknown_attribute_in_edit(model: IFcVAEGAN) -> None:
 
 
 #: terms beyond the paper, off by default
-EXTRA_TERMS = {"rec_feat", "edit_cls", "edit_gan", "edit_change", "edit_local", "z_gap", "mask", "warp"}
-#: terms of a region editor only (tests/test_regions.py)
-REGION_TERMS = {"mask", "warp"}
-#: every term a whole-face model can have on
-ALL_ON = {t: 1.0 for t in EXTRA_TERMS - REGION_TERMS}
+EXTRA_TERMS = {"rec_feat", "edit_cls", "edit_gan", "edit_change", "edit_local", "z_gap", "mask"}
+#: every term a whole-face model can have on (the mask term is a region editor's: tests/test_regions.py)
+ALL_ON = {t: 1.0 for t in EXTRA_TERMS - {"mask"}}
 
 
 def test_the_papers_loss_terms_are_on_by_default(model: IFcVAEGAN) -> None:
@@ -131,7 +129,7 @@ def test_zero_weight_removes_its_term(term: str) -> None:
     m = IFcVAEGAN(ModelConfig(loss_weights={**ALL_ON, **{t: 0.0 for t in off}}, **SMALL)).train()
     x, y = batch()
     total, terms, outs = encoder_decoder_losses(m, x, y)
-    assert set(terms) == set(LOSS_TERMS) - off - REGION_TERMS
+    assert set(terms) == set(LOSS_TERMS) - off - {"mask"}
     torch.testing.assert_close(total, sum(m.config.loss_weights[k] * v for k, v in terms.items()))
     total.backward()
     if term == "aux":  # the auxiliary net is not run at all, so it gets no gradient

@@ -50,12 +50,6 @@ def test_card_from_run_composition_and_previous(tmp_path: Path) -> None:
     assert row.startswith("| Eyeglasses | on → off | not measured | not measured | ")
     assert f"{100 * shipped['success']:.1f} %" in row and f"| {100 * eye['eye']:.1f} % |" in row
     assert "| mask warm-up | kept |" in text and "thin frames are filled" in text
-    assert "largest shift" not in text
-    # a warp editor's card also gives its field's largest shift
-    (run / "val.csv").write_text("epoch,step,acc_Eyeglasses,acc_mean,edit_Eyeglasses,mask_Eyeglasses,probe_Eyeglasses,"
-                                 "shift_Eyeglasses\n1,1200,0.97,0.97,0.83,0.041,0.55,2.34\n")
-    assert main(["--weights", str(eyes), "--train-run", str(run)]) == 0
-    assert "| Eyeglasses | 97.0 % | 83.0 % | 4.1 % | 55.0 % | 2.3 px |" in ModelCard.load(eyes / "README.md").text
 
 
 def test_card_without_figures_says_how_to_measure(tmp_path: Path) -> None:

@@ -264,32 +264,25 @@ def test_region_sheet_shows_each_way_side_by_side(region_weights: Path, celeba_t
     assert region_sheet(["--weights", str(REPO / "weights"), "--data", str(celeba_tiny), "--out", str(out)]) == 1
 
 
-def test_a_mirrored_mask_and_field_are_left_right_symmetric() -> None:
+def test_a_mirrored_mask_is_left_right_symmetric() -> None:
     torch.manual_seed(0)
-    cfg = ModelConfig(region=EDIT_REGIONS["mouth"], attributes=("Smiling",), mirror_mask=True, warp=True,
-                      **SMALL)
-    model = IFcVAEGAN(cfg).eval()
-    with torch.no_grad():
-        torch.nn.init.normal_(model.mask_net.shift.weight, std=0.5)
+    model = IFcVAEGAN(ModelConfig(region=EDIT_REGIONS["mouth"], attributes=("Smiling",), mirror_mask=True,
+                                  **SMALL)).eval()
     x = torch.rand(2, 3, 64, 96)
     parts = model.masked_parts(x, {"Smiling": 1.0})
-    assert torch.equal(parts.mask, parts.mask.flip(-1))
-    assert torch.allclose(parts.flow[:, 0], -parts.flow[:, 0].flip(-1), atol=1e-5)
-    assert torch.allclose(parts.flow[:, 1], parts.flow[:, 1].flip(-1), atol=1e-5)
-    assert parts.flow.abs().max() > 0.1
-    # the field fades to nothing at the region's edge and stays within MAX_SHIFT
-    from model.networks import MAX_SHIFT
-    assert parts.flow[..., 0].abs().max() == 0 and parts.flow[..., -1, :].abs().max() == 0
-    assert parts.flow.abs().max() <= MAX_SHIFT
+    assert torch.equal(parts.mask, parts.mask.flip(-1)) and parts.flow is None
+    plain = region_model("mouth", ("Smiling",))
+    mask = plain.masked_edit(x, {"Smiling": 1.0})[1]
+    assert not torch.equal(mask, mask.flip(-1))
     with pytest.raises(ValueError, match="mirror_mask needs the mask head"):
         ModelConfig(mirror_mask=True)
-    with pytest.raises(ValueError, match="warp term needs"):
-        ModelConfig(region=EDIT_REGIONS["mouth"], masked_edit=True, loss_weights={"warp": 1.0})
+    with pytest.raises(ValueError, match="warp needs the mask head"):
+        ModelConfig(warp=True)
 
 
-def test_a_warp_editor_moves_the_inputs_own_pixels_where_the_mask_is_off() -> None:
+def test_warp_moves_pixels_by_the_flow() -> None:
     from model.ifcvae import composite
-    from model.networks import warp
+    from model.motion import warp
 
     x = torch.rand(1, 3, 64, 96)
     flow = torch.zeros(1, 2, 64, 96)
@@ -300,31 +293,48 @@ def test_a_warp_editor_moves_the_inputs_own_pixels_where_the_mask_is_off() -> No
     closed = torch.zeros(1, 1, 64, 96)
     assert torch.allclose(composite(x, torch.zeros_like(x), closed, flow), warp(x, flow))
     assert torch.allclose(composite(x, torch.zeros_like(x), closed, None), x)
-    # a fresh field is none at all: the edit is the plain masked edit
+
+
+def blob(cx: float, cy: float, h: int = 64, w: int = 96) -> torch.Tensor:
+    """A soft dark disc on a light ``3 x h x w`` image."""
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
+                            indexing="ij")
+    d = ((xs - cx) ** 2 + (ys - cy) ** 2).sqrt()
+    return (0.8 - 0.6 * torch.sigmoid((8.0 - d) / 1.5)).expand(3, h, w)
+
+
+def test_a_move_is_moved_not_drawn_and_what_is_new_is_drawn() -> None:
+    """When the decoded edit only moves what the reconstruction shows, the flow carries the photo's own
+    pixels there and the mask closes; what the move cannot explain (a new disc) stays drawn."""
+    from model.motion import moved_edit, warp
+
+    rec = blob(44, 34)[None]
+    moved_up = blob(44, 30)[None]  # the same disc, 4 pixels higher
+    mask = torch.ones(1, 1, 64, 96)
+    flow, kept = moved_edit(rec, moved_up, mask)
+    assert abs(float(flow[0, 1, 30, 44]) - 4.0) < 1.0 and abs(float(flow[0, 0, 30, 44])) < 0.5
+    assert (warp(rec, flow) - moved_up).abs().mean() < 0.5 * (rec - moved_up).abs().mean()
+    assert kept.mean() < 0.25
+    new = torch.minimum(rec, blob(70, 34)[None])  # a second disc that was not there
+    _, kept_new = moved_edit(rec, new, mask)
+    assert kept_new[0, 0, 34, 70] > 0.9 and kept_new[0, 0, 34, 20] < 0.1
+    # no flow where the mask is off
+    flow_off, _ = moved_edit(rec, moved_up, torch.zeros(1, 1, 64, 96))
+    assert torch.count_nonzero(flow_off) == 0
+
+
+def test_a_warp_editors_edit_moves_its_input() -> None:
     model = IFcVAEGAN(ModelConfig(region=EDIT_REGIONS["mouth"], attributes=("Smiling",), warp=True, **SMALL)).eval()
+    with torch.no_grad():
+        model.mask_net.out.weight.zero_()
+        model.mask_net.out.bias.fill_(30.0)  # open everywhere
+    x = torch.rand(2, 3, 64, 96)
     parts = model.masked_parts(x, {"Smiling": 1.0})
-    assert torch.count_nonzero(parts.flow) == 0
-    assert torch.allclose(parts.composite, parts.mask * parts.decoded + (1 - parts.mask) * x, atol=1e-5)
-
-
-def test_the_warp_term_trains_the_field_and_init_starts_it_fresh(tmp_path: Path) -> None:
-    from model.losses import encoder_decoder_losses
-    from training.train import init_from
-
-    weights = {"edit_cls": 1.0, "edit_gan": 1.0, "mask": 10.0, "warp": 5.0}
-    torch.manual_seed(0)
-    model = IFcVAEGAN(ModelConfig(region=EDIT_REGIONS["mouth"], attributes=("Smiling",), warp=True,
-                                  **{**SMALL, "loss_weights": weights})).train()
-    x, y = torch.rand(4, 3, 64, 96), torch.tensor([[0.0], [1.0], [0.0], [1.0]])
-    total, terms, _ = encoder_decoder_losses(model, x, y)
-    assert "warp" in terms
-    total.backward()
-    assert model.mask_net.shift.weight.grad.abs().sum() > 0
-    # a checkpoint without the field starts one that moves nothing
-    plain = region_model("mouth", ("Smiling",))
-    plain.save_pretrained(tmp_path / "plain")
-    init_from(model, str(tmp_path / "plain"))
-    assert torch.equal(model.mask_net.out.weight, plain.mask_net.out.weight)
+    assert parts.flow is not None and parts.flow.shape == (2, 2, 64, 96)
+    assert parts.mask.max() <= 1.0 and parts.mask.mean() < 1.0  # what the move explains is not drawn
+    from model.ifcvae import composite
+    assert torch.allclose(parts.composite, composite(x, parts.decoded, parts.mask, parts.flow))
+    assert ModelConfig.from_dict(model.config.to_dict()).warp
 
 
 def test_paste_moves_the_photos_own_pixels_by_the_field(region_weights: Path, face_detector, tmp_path: Path) -> None:

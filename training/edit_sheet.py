@@ -16,7 +16,6 @@ from torchvision.utils import make_grid, save_image
 
 from model import IFcVAEGAN
 from model.losses import masked_composite
-from model.networks import warp
 from model.paste import add_change
 from model.preprocessing import to_uint8
 from model.tuning import decode_each, tune_decoders
@@ -30,8 +29,7 @@ def decoded_rows(model: IFcVAEGAN, x: torch.Tensor, tune_steps: int = 0) -> list
     """(row name, N x 3 x H x W float images in [0, 1]): the originals, their reconstructions, then
     each attribute flipped from the encoder's own decision (on where it says off, off where on).
     With ``tune_steps``, each face is decoded by a decoder copy fitted to it (``model.tuning``).
-    A masked region editor's flip is its composite, followed by rows of the decoded flip and its mask
-    (and for a warp editor the input moved by its displacement field alone)."""
+    A masked region editor's flip is its composite, followed by rows of the decoded flip and its mask."""
     was_training = model.training
     model.eval()
     mu, _, logits = model.encode(x)
@@ -49,11 +47,9 @@ def decoded_rows(model: IFcVAEGAN, x: torch.Tensor, tune_steps: int = 0) -> list
         if model.mask_net is None:
             rows.append((f"{name} flipped", flipped))
             continue
-        composite, mask, flow = masked_composite(model, x.float(), rec, flipped, y, p)
+        composite, mask = masked_composite(model, x.float(), rec, flipped, y, p)
         rows += [(f"{name} flipped", composite.float()), (f"{name} decoded", flipped),
                  (f"{name} mask", mask.float().expand(-1, 3, -1, -1))]
-        if flow is not None:
-            rows.append((f"{name} moved", warp(x.float(), flow.float())))
     model.train(was_training)
     return rows
 

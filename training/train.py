@@ -76,8 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="the mask is left-right symmetric (its union with its mirror image): one lens or one "
                          "mouth corner opened opens the other")
     ap.add_argument("--warp", action="store_true",
-                    help="the mask head also moves the input's own pixels (a displacement field; its cost: "
-                         "--weight warp=W), and draws only where the mask is on")
+                    help="editing only: an edit moves the input's own pixels along the optical flow from the "
+                         "reconstruction to the decoded edit, and draws only what that move leaves unexplained")
     ap.add_argument("--follows", nargs="+", default=[], metavar="LEADER=FOLLOWER",
                     help="editing only: an edit that sets LEADER and leaves FOLLOWER alone sets FOLLOWER to the "
                          "same value (e.g. Smiling=Mouth_Slightly_Open: an added smile opens the mouth)")
@@ -190,13 +190,12 @@ def run_args(args: argparse.Namespace, lead: bool) -> argparse.Namespace:
 
 
 #: Parts of a model that ``--init`` may start fresh when the checkpoint lacks them.
-OPTIONAL_PARTS = ("critic.", "local_critic.", "discriminator.embed.", "mask_net.shift.")
+OPTIONAL_PARTS = ("critic.", "local_critic.", "discriminator.embed.")
 
 
 def init_from(model: IFcVAEGAN, checkpoint: str) -> None:
     """Copy a checkpoint's weights into ``model``; only the optional parts the checkpoint lacks (the
-    attribute critic, the local critic, a conditional discriminator's embedding, a mask head's displacement
-    field) stay fresh. A checkpoint at a smaller
+    attribute critic, the local critic, a conditional discriminator's embedding) stay fresh. A checkpoint at a smaller
     image size starts the inner blocks of a grown model (``training.grow``); its outer blocks stay fresh."""
     source = IFcVAEGAN.load(checkpoint)
     start, own = source.state_dict(), model.state_dict()

@@ -31,8 +31,7 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
       ``local_edit_<attr>``: the share of flips it reads as flipped from the region alone;
     - a region editor has no ``repaint_*`` (it is not pasted by the whole face's mask); a masked one
       judges its composites (the flip where the mask is on, the input elsewhere) and reports
-      ``mask_<attr>``: the mask's mean on a single-attribute flip (the share of the region it changes),
-      and a warp editor ``shift_<attr>``: the displacement field's largest shift there, in pixels.
+      ``mask_<attr>``: the mask's mean on a single-attribute flip (the share of the region it changes).
     """
     model.eval()
     device = next(model.parameters()).device
@@ -42,7 +41,6 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     whole_face = model.config.region is None
     mask = torch.tensor(face_mask(model.config.image_size), device=device) if whole_face else None
     masks = []
-    moves: dict[str, list[torch.Tensor]] = {}  # a warp editor's largest shift per face, per flip
     for i in range(0, len(images), bs):
         x = to_model_input(images[i:i + bs]).to(device)
         mu, _, logits = model.encode(x)
@@ -57,10 +55,8 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
             y[:, j] = (y_hat[:, j] < 0.5).float()
             e = model.decode(mu, y)
             if model.mask_net is not None:
-                e, m, flow = masked_composite(model, x, rec, e, y, y_hat)
+                e, m = masked_composite(model, x, rec, e, y, y_hat)
                 opened.append(m.mean((1, 2, 3)).cpu())
-                if flow is not None:
-                    moves.setdefault(model.attributes[j], []).append(flow.norm(dim=1).amax((1, 2)).cpu())
             flips.append((y, e))
         if opened:
             masks.append(torch.stack(opened, 1))
@@ -93,7 +89,6 @@ def validate(model: IFcVAEGAN, images: torch.Tensor, labels: torch.Tensor, bs: i
     if masks:
         opened_mean = torch.cat(masks).mean(0)
         out |= {f"mask_{a}": opened_mean[j].item() for j, a in enumerate(model.attributes)}
-    out |= {f"shift_{a}": torch.cat(v).float().mean().item() for a, v in moves.items()}
     if model.critic is not None:
         out["critic_acc_mean"] = (torch.cat(critics) == truth).float().mean().item()
         edit = torch.cat(edits).float().mean(0)
