@@ -1,7 +1,7 @@
 """A blind check by eye of what the judges read on returned photos.
 
     python -m evaluation.eye_check make --weights weights --data ../shared/celeba --out results/x/eye_check
-    (look at results/x/eye_check/grids/*.png; write ratings.json)
+    (each rater follows results/x/eye_check/grids/INSTRUCTIONS.md: looks at grids/*.png, writes ratings.json)
     python -m evaluation.eye_check score --out results/x/eye_check --ratings ratings.json
 
 ``make`` takes, for each attribute asked for (default Smiling and Eyeglasses), the first ``--faces``
@@ -48,6 +48,16 @@ from training.celeba import CelebA
 DEFAULT_ATTRIBUTES = ("Smiling", "Eyeglasses")
 #: Photos per grid, and grid columns.
 GRID_PHOTOS, GRID_COLUMNS = 16, 4
+#: The first question for each attribute, as every rater reads it (``grids/INSTRUCTIONS.md``).
+QUESTIONS = {
+    "Smiling": "Is the person smiling? (mouth corners up, with the lips closed or parted; a neutral, talking or "
+               "shouting mouth is no)",
+    "Eyeglasses": "Is the person wearing glasses? (sunglasses count; glasses pushed up onto the head do not)",
+}
+#: The second question, the same for every attribute.
+EDITED_QUESTION = ("Does the face look edited or retouched? (a smeared, blurred, warped or painted-looking part, "
+                   "colours that do not match, distorted shapes; flag a photo for what it shows itself)")
+INSTRUCTIONS_NAME = "INSTRUCTIONS.md"
 CAPTION, PAD = 18, 6
 
 
@@ -82,6 +92,29 @@ def checkpoint_digest(weights: str) -> str:
     for part in parts:
         h.update(part.read_bytes() if part.is_file() else b"-")
     return h.hexdigest()
+
+
+def instructions(key: dict[str, Any]) -> str:
+    """What a rater is told, written beside the grids so that every panel reads the same words: the
+    two questions per attribute, the numbers to answer for, and the answer's form."""
+    lines = ["# Rating instructions", "",
+             "Look at every grid in this folder by eye, at its normal size. Do not open any other file and do "
+             "not analyse the images with code. Some people appear more than once.", ""]
+    answer: dict[str, Any] = {}
+    for attribute, entry in key["attributes"].items():
+        count = sum("number" in i for i in entry["items"])
+        names = [Path(g).name for g in entry["grids"]]
+        grids = names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
+        question = QUESTIONS.get(attribute, f"Does the face show {attribute.replace('_', ' ').lower()}?")
+        lines += [f"## {attribute} ({grids}: numbers 1 to {count})", "", "For every number answer two questions:",
+                  "", f"1. {question}", f"2. {EDITED_QUESTION}", ""]
+        answer[attribute] = ["numbers that answer yes to question 1"]
+    answer["edited"] = {a: ["numbers that answer yes to question 2"] for a in key["attributes"]}
+    lines += ["## Your answer", "", "One JSON file, of this form (lists of numbers):", "", "```json",
+              json.dumps(answer), "```", "",
+              "and a few sentences on what you looked for, what the flagged photos showed, and your least "
+              "certain calls.", ""]
+    return "\n".join(lines)
 
 
 def make(args: argparse.Namespace) -> dict[str, Any]:
@@ -138,6 +171,7 @@ def make(args: argparse.Namespace) -> dict[str, Any]:
         key["attributes"][attribute] = {"grids": grids, "items": items,
                                         "headline_judges": list(headline_judges(judges, attribute))}
     (out / "key.json").write_text(json.dumps(key, indent=2))
+    (out / "grids" / INSTRUCTIONS_NAME).write_text(instructions(key))
     print(f"{sum(len(a['grids']) for a in key['attributes'].values())} grids in {out / 'grids'}; rate them "
           "before opening key.json", file=sys.stderr)
     return key

@@ -47,6 +47,20 @@ def test_key_names_the_judges_each_headline_counts(made: dict) -> None:
     assert attributes["Eyeglasses"]["headline_judges"] == ["strict_judge", "judge"]
 
 
+def test_every_rater_reads_the_same_instructions_beside_the_grids(made: dict) -> None:
+    from evaluation.eye_check import EDITED_QUESTION, INSTRUCTIONS_NAME, QUESTIONS
+
+    text = (made["out"] / "grids" / INSTRUCTIONS_NAME).read_text()
+    for attribute, entry in made["key"]["attributes"].items():
+        count = sum("number" in i for i in entry["items"])
+        assert f"## {attribute} ({attribute}_1.png: numbers 1 to {count})" in text
+        assert QUESTIONS[attribute] in text
+    assert text.count(EDITED_QUESTION) == 2
+    answer = json.loads(text.split("```json\n")[1].split("\n```")[0])
+    assert set(answer) == {"Smiling", "Eyeglasses", "edited"} and set(answer["edited"]) == {"Smiling", "Eyeglasses"}
+    assert "key.json" not in text  # nothing points a rater at the answers
+
+
 def test_grids_mix_edits_among_photos_without_telling_which(made: dict) -> None:
     key, out = made["key"], made["out"]
     assert list(key["attributes"]) == ["Smiling", "Eyeglasses"]
