@@ -6,16 +6,19 @@ the CelebA frame, ``model.preprocessing.EDIT_REGIONS``) and has a mask head. For
 photo is warped into the CelebA frame once (``model.faces.frame_transform``); every region editor
 cuts its box from that same alignment. The decoded region and its mask are then mapped back into
 the photo at the face's own resolution; where the mask is off, the photo keeps its own pixels
-(moved by the editor's displacement field, for an editor with ``config.warp``: the photo's own
-mouth corners lifted, at the photo's resolution).
-Where it is on, the decoded pixels are blended in the gradient domain (OpenCV's ``seamlessClone``),
-so their colour and light follow the photo around them; when an attribute of
+(moved along the edit's flow, for an editor with ``config.warp``, at the photo's resolution).
+Where it is on, the decoded pixels go in with the photo's own colour and light: the decoder's error
+at low frequencies (the region crop minus its reconstruction, blurred) is added to what it draws, so
+a drawn frame or a row of teeth keeps its contrast while the skin around it takes the photo's tone
+(a gradient-domain blend, ``cv2.seamlessClone``, solved from the photo around a thin mask, washed
+thin frames out to the skin's colour); when an attribute of
 :data:`FILL_ON_REMOVAL` is removed, the thin parts of the mask (frames) are filled from the photo's
 own neighbourhood (OpenCV's ``inpaint``) and the decoded pixels are kept only where the mask is
 wide (lenses that hide the eyes).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -23,9 +26,10 @@ from typing import Callable, Mapping, Sequence
 import cv2
 import numpy as np
 import torch
+from torchvision.transforms.functional import gaussian_blur
 
 from .faces import frame_transform, photo_per_frame
-from .ifcvae import CONFIG_NAME, CheckpointError, IFcVAEGAN
+from .ifcvae import CONFIG_NAME, CheckpointError, IFcVAEGAN, composite
 from .networks import Decoder
 from .paste import crop_footprint
 from .preprocessing import EDIT_REGIONS, to_model_input
@@ -40,14 +44,16 @@ MASK_ON: float = 0.2
 THIN: float = 2.0
 #: Inpainting radius, in region pixels at the frame's resolution.
 FILL_RADIUS: float = 2.0
-#: Photo pixels around a region's footprint that the blend may read as its border.
-BLEND_MARGIN: int = 4
+#: The decoder's colour and light error below this scale (a Gaussian's sigma, in region pixels at the
+#: frame's resolution) is taken out of what it draws: the drawing gets the photo's own low frequencies.
+COLOUR_SIGMA: float = 3.0
 
 
 @dataclass
 class RegionEdit:
     """One region editor's edit of ``n`` faces, at the frame's resolution (``n x 3 x H x W`` in [0, 1];
-    ``mask`` ``n x 1 x H x W``)."""
+    ``mask`` ``n x 1 x H x W``): ``decoded`` is what the editor draws, in the photo's colours
+    (:func:`photo_colours`), and ``composite`` the region as the photo gets it."""
 
     name: str
     crops: torch.Tensor
@@ -55,7 +61,7 @@ class RegionEdit:
     decoded: torch.Tensor
     mask: torch.Tensor
     composite: torch.Tensor
-    #: The displacement field (``n x 2 x H x W``, region pixels) of an editor with ``config.warp``.
+    #: The move of the photo's own pixels (``n x 2 x H x W``, region pixels) of an editor with ``config.warp``.
     flow: torch.Tensor | None = None
 
 
@@ -119,12 +125,15 @@ class RegionEditor:
         own = {a: v for a, v in changes.items() if a in self.attributes}
         decode = None if decoders is None else (lambda mu, y: decode_each(decoders, mu, y))
         parts = self.model.masked_parts(x, own, decode)
-        return RegionEdit(self.name, x, parts.reconstruction, parts.decoded, parts.mask, parts.composite, parts.flow)
+        drawn = photo_colours(x, parts.reconstruction, parts.decoded)
+        return RegionEdit(self.name, x, parts.reconstruction, drawn, parts.mask,
+                          composite(x, drawn, parts.mask, parts.flow), parts.flow)
 
     def paste(self, photo: np.ndarray, landmarks: np.ndarray, decoded: torch.Tensor, mask: torch.Tensor,
               fill: bool, flow: torch.Tensor | None = None) -> None:
-        """Put one face's decoded region (``3 x H x W``) into ``photo`` (``H x W x 3`` uint8, in place)
-        where its ``mask`` (``1 x H x W``) is on, at the face's own resolution; ``fill``: the mask's
+        """Put one face's drawn region (``3 x H x W``, :attr:`RegionEdit.decoded`) into ``photo``
+        (``H x W x 3`` uint8, in place) where its ``mask`` (``1 x H x W``) is on, at the face's own
+        resolution; ``fill``: the mask's
         thin parts are filled from the photo's neighbourhood instead (a removal of glasses);
         ``flow`` (``2 x H x W``, region pixels): the photo's own pixels are first moved by it."""
         scale = max(1.0, photo_per_frame(landmarks))
@@ -138,11 +147,7 @@ class RegionEditor:
         box = crop_footprint(to_region, size, photo.shape)
         if box is None:
             return
-        # a margin of the photo around the region, so that the gradient-domain blend has a border to
-        # solve from even where the mask reaches the region's edge
-        h_photo, w_photo = photo.shape[:2]
-        x0, y0 = max(box[0] - BLEND_MARGIN, 0), max(box[1] - BLEND_MARGIN, 0)
-        x1, y1 = min(box[2] + BLEND_MARGIN, w_photo), min(box[3] + BLEND_MARGIN, h_photo)
+        x0, y0, x1, y1 = box
         shift = to_region.copy()
         shift[:, 2] += shift[:, :2] @ np.array([x0, y0], dtype=np.float64)
         warped = cv2.warpAffine(layers, shift, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
@@ -154,11 +159,13 @@ class RegionEditor:
         if not on.any():
             photo[y0:y1, x0:x1] = patch
             return
-        drawn = blend_in(np.clip(warped[..., :3], 0, 255).astype(np.uint8), patch, on)
+        drawn = np.clip(np.rint(warped[..., :3]), 0, 255).astype(np.uint8)
         if fill:
             thin = thin_parts(on, THIN * scale)
             filled = cv2.inpaint(patch, thin, FILL_RADIUS * scale, cv2.INPAINT_TELEA)
-            drawn = np.where(thin[..., None] > 0, filled, drawn)
+            # the frames and the mask's faint fringe take the photo's own (filled) pixels: only the
+            # wide parts draw
+            drawn = np.where((thin[..., None] > 0) | (on[..., None] == 0), filled, drawn)
         out = patch.astype(np.float32) * (1 - alpha[..., None]) + drawn.astype(np.float32) * alpha[..., None]
         photo[y0:y1, x0:x1] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
@@ -175,21 +182,13 @@ def moved(photo: np.ndarray, box: tuple[int, int, int, int], flow: np.ndarray, t
     return cv2.remap(photo, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def blend_in(drawn: np.ndarray, photo: np.ndarray, on: np.ndarray) -> np.ndarray:
-    """``drawn`` where ``on`` is set, blended into ``photo`` in the gradient domain (Poisson,
-    ``cv2.seamlessClone``): the drawn pixels' detail with the photo's colour and light at the
-    mask's edge. Falls back to ``drawn`` for masks that touch the patch border (no room to solve: a
-    region at the photo's edge) and for masks under 3 pixels across (OpenCV cannot solve them; a
-    speck needs no blend)."""
-    ys, xs = np.nonzero(on)
-    h, w = on.shape
-    if ys.min() < 1 or xs.min() < 1 or ys.max() > h - 2 or xs.max() > w - 2:
-        return drawn
-    if ys.max() - ys.min() < 2 or xs.max() - xs.min() < 2:
-        return drawn
-    # seamlessClone centres the mask's bounding box on ``centre``: put it back where it is
-    centre = (int(xs.min() + (xs.max() - xs.min() + 1) // 2), int(ys.min() + (ys.max() - ys.min() + 1) // 2))
-    return cv2.seamlessClone(drawn, photo, on * 255, centre, cv2.NORMAL_CLONE)
+def photo_colours(crops: torch.Tensor, reconstructions: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor:
+    """``decoded`` (``n x 3 x H x W`` in [0, 1]) with the decoder's low-frequency error taken out: plus
+    the crops minus their reconstructions, blurred (:data:`COLOUR_SIGMA`). What the edit adds (thin
+    frames, teeth) keeps its contrast; the colour and light around it become the photo's."""
+    k = 2 * math.ceil(3 * COLOUR_SIGMA) + 1
+    error = gaussian_blur((crops - reconstructions).float(), [k, k], [COLOUR_SIGMA, COLOUR_SIGMA])
+    return (decoded.float() + error).clamp(0, 1)
 
 
 def thin_parts(on: np.ndarray, width: float) -> np.ndarray:

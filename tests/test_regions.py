@@ -13,7 +13,7 @@ from model.ifcvae import CheckpointError
 from model.pipeline import FaceEditor
 from model.preprocessing import EDIT_REGIONS, LANDMARK_TEMPLATE, crop_region
 from model.paste import crop_footprint
-from model.regions import RegionEditor, blend_in, thin_parts
+from model.regions import RegionEditor, thin_parts
 from tests.conftest import REPO
 from tests.test_train import train
 
@@ -129,22 +129,18 @@ def test_cut_reads_the_region_of_a_celeba_frame(celeba_tiny: Path) -> None:
     assert np.abs(cut.astype(int) - expected.astype(int)).max() <= 1
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (2, 5), (5, 2), (3, 3), (12, 20)])
-def test_the_blend_takes_masks_of_any_size(shape: tuple[int, int]) -> None:
-    """A mask that opens a speck (it happens: one pixel over MASK_ON) is put in as drawn; larger
-    ones are blended into the photo around them."""
-    rng = np.random.default_rng(0)
-    photo = rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)
-    drawn = np.full_like(photo, 200)
-    on = np.zeros((40, 60), np.uint8)
-    on[10:10 + shape[0], 20:20 + shape[1]] = 1
-    out = blend_in(drawn, photo, on)
-    assert out.shape == photo.shape and out.dtype == np.uint8
-    inside = on > 0
-    if min(shape) < 3:
-        assert (out[inside] == 200).all()
-    else:
-        assert (out[~inside] == photo[~inside]).all() and not (out[inside] == 200).all()
+def test_the_drawing_takes_the_photos_colours_and_keeps_its_own_contrast() -> None:
+    """A decoder that draws everything too dark: its drawing gets the photo's tone, and a thin dark
+    frame it adds keeps its full contrast against that tone."""
+    from model.regions import photo_colours
+
+    crops = torch.full((1, 3, 64, 128), 0.7)
+    rec = torch.full((1, 3, 64, 128), 0.4)  # the decoder's error: 0.3 too dark everywhere
+    decoded = rec.clone()
+    decoded[..., 30:32, 10:118] = 0.1  # a frame, 0.3 darker than the decoder's skin
+    drawn = photo_colours(crops, rec, decoded)
+    assert torch.allclose(drawn[..., 10, 60], torch.tensor(0.7), atol=1e-4)  # the photo's skin
+    assert torch.allclose(drawn[..., 30, 60], torch.tensor(0.4), atol=1e-4)  # the frame, 0.3 darker
 
 
 def test_thin_parts_are_frames_not_lenses() -> None:
@@ -241,7 +237,7 @@ def test_removing_glasses_fills_thin_parts_from_the_photo(region_weights: Path, 
     landmarks = analysis.faces[0].face.landmarks
     flat = np.full_like(analysis.image, 128)
     torch.manual_seed(0)
-    texture = torch.rand((3, 64, 128))  # texture: the gradient-domain blend keeps it
+    texture = torch.rand((3, 64, 128))  # texture: kept where drawn
     line = torch.zeros((1, 64, 128))
     line[:, 30:31, 10:118] = 1.0  # a mask one region pixel thin (a frame): filled from the photo
     lens = torch.zeros((1, 64, 128))
