@@ -108,9 +108,10 @@ def instructions(key: dict[str, Any]) -> str:
         question = QUESTIONS.get(attribute, f"Does the face show {attribute.replace('_', ' ').lower()}?")
         lines += [f"## {attribute} ({grids}: numbers 1 to {count})", "", "For every number answer two questions:",
                   "", f"1. {question}", f"2. {EDITED_QUESTION}", ""]
-        answer[attribute] = ["numbers that answer yes to question 1"]
-    answer["edited"] = {a: ["numbers that answer yes to question 2"] for a in key["attributes"]}
-    lines += ["## Your answer", "", "One JSON file, of this form (lists of numbers):", "", "```json",
+        answer[attribute] = [3, 8]
+    answer["edited"] = {a: [5] for a in key["attributes"]}
+    lines += ["## Your answer", "", "One JSON file of this form, each list holding the numbers that answer yes "
+              "(question 1 under the attribute's name, question 2 under \"edited\"), for example:", "", "```json",
               json.dumps(answer), "```", "",
               "and a few sentences on what you looked for, what the flagged photos showed, and your least "
               "certain calls.", ""]
@@ -177,6 +178,16 @@ def make(args: argparse.Namespace) -> dict[str, Any]:
     return key
 
 
+def numbers_of(answers: list[Any]) -> set[int]:
+    """A rater's list of numbers (``3`` or ``"3"``) as ints; anything else is a clear error."""
+    out = set()
+    for a in answers:
+        if isinstance(a, bool) or not (isinstance(a, int) or (isinstance(a, str) and a.strip().isdigit())):
+            raise ValueError(f"{a!r} is not a number of a photo")
+        out.add(int(a))
+    return out
+
+
 def tally(key: dict[str, Any], ratings: dict[str, Any]) -> dict[str, Any]:
     """Per attribute: each direction's eye and judge success on the edits (and, with the ``edited``
     answers, the share that took and look unedited), and the eye's agreement with CelebA's labels
@@ -186,8 +197,8 @@ def tally(key: dict[str, Any], ratings: dict[str, Any]) -> dict[str, Any]:
     for attribute, entry in key["attributes"].items():
         if attribute not in ratings:
             raise ValueError(f"no ratings for {attribute}")
-        yes = set(ratings[attribute])
-        flagged = None if flagged_by_attribute is None else set(flagged_by_attribute.get(attribute, []))
+        yes = numbers_of(ratings[attribute])
+        flagged = None if flagged_by_attribute is None else numbers_of(flagged_by_attribute.get(attribute, []))
         numbers = {item["number"] for item in entry["items"] if "number" in item}
         unknown = (yes | (flagged or set())) - numbers
         if unknown:

@@ -59,6 +59,16 @@ def test_every_rater_reads_the_same_instructions_beside_the_grids(made: dict) ->
     answer = json.loads(text.split("```json\n")[1].split("\n```")[0])
     assert set(answer) == {"Smiling", "Eyeglasses", "edited"} and set(answer["edited"]) == {"Smiling", "Eyeglasses"}
     assert "key.json" not in text  # nothing points a rater at the answers
+    assert all(isinstance(n, int) for n in answer["Smiling"] + answer["edited"]["Smiling"])
+
+
+def test_numbers_may_come_as_text_but_nothing_else() -> None:
+    from evaluation.eye_check import numbers_of
+
+    assert numbers_of([3, "8", " 12"]) == {3, 8, 12}
+    for bad in (["three"], [1.5], [True], [None]):
+        with pytest.raises(ValueError, match="is not a number"):
+            numbers_of(bad)
 
 
 def test_grids_mix_edits_among_photos_without_telling_which(made: dict) -> None:
